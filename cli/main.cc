@@ -1,0 +1,63 @@
+// The `meridian` binary: one executable, noun-verb subcommands (CONVENTIONS.md §3).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/config_command.h"
+#include "cli/version.h"
+#include "common/log.h"
+#ifdef MERIDIAN_HAVE_LOG_DUMP
+#include "cli/log_dump.h"
+#endif
+
+namespace {
+
+std::string version_line() {
+  return std::string("meridian ") + meridian::cli::kVersion + " (" + meridian::cli::kRevision + ")";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Meridian: multi-datacenter replication gateway (Kafka protocol + REST)", "meridian"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version_line());
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  int exit_code = 0;
+
+  app.add_subcommand("version", "Print the version")->callback([&] {
+    std::cout << version_line() << "\n";
+  });
+
+  auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
+  config_cmd->require_subcommand(1);
+  auto* print_cmd = config_cmd->add_subcommand("print", "Print the broker configuration");
+  meridian::cli::ConfigPrintOptions print_opts;
+  std::string config_file;
+  print_cmd->add_option("-c,--config", config_file, "YAML configuration file");
+  print_cmd->add_option("--set", print_opts.overrides, "Override a key: key=value (repeatable)");
+  print_cmd->add_flag("--effective,!--explicit", print_opts.effective,
+                      "Print every key with its source (default), or only explicitly set keys");
+  print_cmd->callback([&] {
+    if (!config_file.empty()) {
+      print_opts.config_file = config_file;
+    }
+    exit_code = meridian::cli::run_config_print(print_opts, std::cout, std::cerr);
+  });
+
+#ifdef MERIDIAN_HAVE_LOG_DUMP
+  auto* log_cmd = app.add_subcommand("log", "Inspect partition logs on disk");
+  log_cmd->require_subcommand(1);
+  meridian::cli::register_log_dump(*log_cmd, exit_code);
+#endif
+
+  app.parse_complete_callback([&] {
+    if (!meridian::set_log_level(log_level)) {
+      throw CLI::ValidationError("--log-level", "unknown level '" + log_level + "'");
+    }
+  });
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

@@ -1,0 +1,54 @@
+#pragma once
+// The broker's configuration: Kafka's key names and defaults, loaded through common/config.h
+// (YAML file < MERIDIAN_* environment < --set). Every key is listed with its default and doc in
+// broker_schema(); docs/configuration.md is generated from the same table.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/ids.h"
+
+namespace meridian::broker {
+
+// Kafka's "not set" for log.flush.interval.messages: never flush on a message count.
+inline constexpr int64_t kNeverFlush = INT64_MAX;
+
+struct BrokerConfig {
+  BrokerId broker_id{0};
+  std::string broker_rack;
+  std::vector<std::string> log_dirs;
+  std::vector<std::string> listeners;
+  std::vector<std::string> advertised_listeners;
+  std::string admin_listener;
+  std::string zookeeper_connect;  // empty: embedded coordination (meridian dev only)
+  std::chrono::milliseconds zookeeper_session_timeout{18000};
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  int16_t min_insync_replicas = 1;
+  std::chrono::milliseconds replica_lag_time_max{30000};
+  bool unclean_leader_election_enable = false;
+  bool auto_create_topics_enable = true;
+  int64_t log_segment_bytes = 1073741824;
+  std::chrono::milliseconds log_segment_ms{604800000};
+  int64_t log_retention_ms = 604800000;  // -1: unlimited
+  int64_t log_retention_bytes = -1;      // -1: unlimited
+  int64_t log_flush_interval_messages = kNeverFlush;
+  int64_t log_flush_interval_ms = -1;  // -1: only by the scheduler / never
+  int32_t log_index_interval_bytes = 4096;
+  int32_t message_max_bytes = 1048588;
+  int32_t socket_request_max_bytes = 104857600;
+
+  // Throws config::ConfigError for values that are valid one by one but not together.
+  static BrokerConfig from_values(const config::Values& values);
+};
+
+const config::Schema& broker_schema();
+
+// Loads and validates; throws config::ConfigError with a one-line message.
+BrokerConfig load_broker_config(const config::LoadOptions& options);
+
+}  // namespace meridian::broker

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds Meridian and runs every test. Non-zero exit on any failure.
+#   MERIDIAN_LONG_TESTS=1   long chaos/soak/robustness profiles (default: bounded quick profile)
+#   MERIDIAN_BUILD_DIR      build directory (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=$(nproc)
+BUILD=${MERIDIAN_BUILD_DIR:-build}
+ASAN_BUILD=${BUILD}-asan
+
+./deploy/install-deps.sh
+
+echo "== configure + build (Release)"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j"$JOBS"
+
+# The decoders face untrusted bytes: run their robustness tests under ASan+UBSan too.
+SANITIZED_TESTS=()
+for t in record_robustness_test protocol_robustness_test; do
+  if grep -rqs "$t" --include=CMakeLists.txt tests; then
+    SANITIZED_TESTS+=("$t")
+  fi
+done
+if [ ${#SANITIZED_TESTS[@]} -gt 0 ]; then
+  echo "== sanitizer build (ASan+UBSan): ${SANITIZED_TESTS[*]}"
+  cmake -S . -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMERIDIAN_SANITIZE=ON \
+        -DMERIDIAN_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$ASAN_BUILD" -j"$JOBS" --target "${SANITIZED_TESTS[@]}"
+  for t in "${SANITIZED_TESTS[@]}"; do
+    bin=$(find "$ASAN_BUILD/tests" -type f -name "$t" -perm -u+x | head -1)
+    echo "-- $t (sanitized)"
+    "$bin" --gtest_brief=1
+  done
+fi
+
+if [ -x tests/fuzz/build_and_run.sh ] && command -v clang++ >/dev/null; then
+  echo "== libFuzzer (bounded)"
+  FUZZ_SECONDS=${MERIDIAN_FUZZ_SECONDS:-20}
+  if [ "${MERIDIAN_LONG_TESTS:-0}" = 1 ]; then FUZZ_SECONDS=300; fi
+  tests/fuzz/build_and_run.sh "$ROOT/$BUILD/fuzz" "$FUZZ_SECONDS"
+fi
+
+echo "== ctest"
+ctest --test-dir "$BUILD" --output-on-failure --timeout 900
