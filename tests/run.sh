@@ -38,7 +38,7 @@ if [ -x tests/fuzz/build_and_run.sh ] && command -v clang++ >/dev/null; then
   echo "== libFuzzer (bounded)"
   FUZZ_SECONDS=${MERIDIAN_FUZZ_SECONDS:-20}
   if [ "${MERIDIAN_LONG_TESTS:-0}" = 1 ]; then FUZZ_SECONDS=300; fi
-  tests/fuzz/build_and_run.sh "$ROOT/$BUILD/fuzz" "$FUZZ_SECONDS"
+  tests/fuzz/build_and_run.sh "$FUZZ_SECONDS" "$ROOT/$BUILD-fuzz"
 fi
 
 echo "== ctest"
