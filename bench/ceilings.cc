@@ -131,11 +131,11 @@ const std::string& scratch_dir() {
 
 void register_ceilings() {
   for (int64_t size : {16 * 1024, 1024 * 1024}) {
-    benchmark::RegisterBenchmark("BM_Ceiling_Memcpy", BM_Ceiling_Memcpy)->Arg(size);
-    benchmark::RegisterBenchmark("BM_Ceiling_Write", BM_Ceiling_Write)->Arg(size);
-    benchmark::RegisterBenchmark("BM_Ceiling_WriteFdatasync", BM_Ceiling_WriteFdatasync)->Arg(size);
+    benchmark::RegisterBenchmark("BM_Ceiling_Memcpy", BM_Ceiling_Memcpy)->Arg(size)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_Ceiling_Write", BM_Ceiling_Write)->Arg(size)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_Ceiling_WriteFdatasync", BM_Ceiling_WriteFdatasync)->Arg(size)->UseRealTime();
   }
-  benchmark::RegisterBenchmark("BM_Ceiling_LoopbackTcp", BM_Ceiling_LoopbackTcp)->Arg(64 * 1024);
+  benchmark::RegisterBenchmark("BM_Ceiling_LoopbackTcp", BM_Ceiling_LoopbackTcp)->Arg(64 * 1024)->UseRealTime();
 }
 
 }  // namespace meridian::bench

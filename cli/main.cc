@@ -8,6 +8,7 @@
 #include "common/log.h"
 #ifdef MERIDIAN_HAVE_LOG_DUMP
 #include "cli/log_dump.h"
+#include "cli/log_generate.h"
 #endif
 
 namespace {
@@ -51,6 +52,27 @@ int main(int argc, char** argv) {
   auto* log_cmd = app.add_subcommand("log", "Inspect partition logs on disk");
   log_cmd->require_subcommand(1);
   meridian::cli::register_log_dump(*log_cmd, exit_code);
+  auto* generate_cmd =
+      log_cmd->add_subcommand("generate", "Append sample records to a partition log directory");
+  meridian::cli::LogGenerateOptions generate;
+  generate_cmd->add_option("dir", generate.dir, "Partition directory (created if missing)")
+      ->required();
+  generate_cmd->add_option("-n,--records", generate.records, "Records to append")
+      ->capture_default_str();
+  generate_cmd->add_option("--batch-records", generate.batch_records, "Records per batch")
+      ->capture_default_str();
+  generate_cmd->add_option("-z,--compression", generate.compression,
+                           "none, gzip, snappy, lz4 or zstd")
+      ->capture_default_str();
+  generate_cmd->add_option("--value-bytes", generate.value_bytes, "Size of each value")
+      ->capture_default_str();
+  generate_cmd->add_option("--leader-epoch", generate.leader_epoch, "Leader epoch to stamp")
+      ->capture_default_str();
+  generate_cmd->add_option("--segment-bytes", generate.segment_bytes, "Roll segments at this size")
+      ->capture_default_str();
+  generate_cmd->callback([&] {
+    exit_code = meridian::cli::run_log_generate(generate, std::cout, std::cerr);
+  });
 #endif
 
   app.parse_complete_callback([&] {
