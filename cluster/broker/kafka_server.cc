@@ -147,10 +147,7 @@ asio::awaitable<void> KafkaServer::serve(tcp::socket socket, uint64_t id) {
       rejected_.fetch_add(1);
       break;
     }
-    uint8_t out_prefix[4];
-    store_be<int32_t>(out_prefix, static_cast<int32_t>(response->size()));
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_prefix), asio::buffer(*response)};
-    auto [write_ec, written] = co_await asio::async_write(socket, buffers, kUseTuple);
+    auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(*response), kUseTuple);
     if (write_ec) {
       break;
     }

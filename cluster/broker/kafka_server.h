@@ -31,11 +31,13 @@ struct ConnectionInfo {
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
-  // `frame` is one request without its size prefix (header + body). Returns the response
-  // without its size prefix, or nullopt to send nothing (acks=0 produce). Returning an empty
-  // vector closes the connection (unparseable header: Kafka closes too).
+  // `frame` is one request without its size prefix (header + body). It is the connection's own
+  // buffer, valid until the returned awaitable completes; handlers may modify it in place (the
+  // produce path stamps offsets into batch headers without copying them). Returns a complete
+  // response frame, size prefix included, or nullopt to send nothing (acks=0 produce).
+  // Returning an empty vector closes the connection (undecodable request: Kafka closes too).
   virtual boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle(
-      const ConnectionInfo& connection, std::span<const uint8_t> frame) = 0;
+      const ConnectionInfo& connection, std::span<uint8_t> frame) = 0;
 };
 
 struct KafkaServerOptions {

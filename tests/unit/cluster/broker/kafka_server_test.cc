@@ -24,7 +24,7 @@ using asio::ip::tcp;
 class EchoHandler : public RequestHandler {
  public:
   asio::awaitable<std::optional<std::vector<uint8_t>>> handle(
-      const ConnectionInfo& connection, std::span<const uint8_t> frame) override {
+      const ConnectionInfo& connection, std::span<uint8_t> frame) override {
     std::string text(frame.begin(), frame.end());
     if (text.starts_with("silent")) {
       co_return std::nullopt;
@@ -37,7 +37,10 @@ class EchoHandler : public RequestHandler {
       co_await timer.async_wait(asio::use_awaitable);
     }
     std::string out = std::to_string(connection.id) + ":" + text;
-    co_return std::vector<uint8_t>(out.begin(), out.end());
+    std::vector<uint8_t> response(4);
+    store_be<int32_t>(response.data(), static_cast<int32_t>(out.size()));
+    response.insert(response.end(), out.begin(), out.end());
+    co_return response;
   }
 };
 

@@ -1,0 +1,77 @@
+#pragma once
+// ReplicaManager: the partitions this broker hosts, created and changed by the controller's
+// LeaderAndIsr and StopReplica (docs/design/cluster.md). It opens each partition's log under the
+// broker's log directory and fences requests from controllers older than the newest seen.
+//
+// Threading: the partition map is guarded by a mutex held only for lookups and inserts, never
+// across I/O or an await. Partition work runs on each partition's strand.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <compare>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/log/log_types.h"
+#include "cluster/replication/partition.h"
+#include "common/ids.h"
+#include "common/result.h"
+
+namespace meridian::broker {
+
+struct TopicPartition {
+  std::string topic;
+  PartitionId partition;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+struct ReplicaManagerOptions {
+  BrokerId self{0};
+  std::filesystem::path log_dir;
+  log::LogConfig log_config;
+  replication::PartitionConfig partition_config;
+};
+
+class ReplicaManager {
+ public:
+  // `isr_writer` must outlive the manager; `on_data` is passed to every partition.
+  ReplicaManager(boost::asio::any_io_executor executor, ReplicaManagerOptions options,
+                 replication::IsrWriter& isr_writer, std::function<void()> on_data);
+  ~ReplicaManager();
+
+  // Controller epoch fencing (Kafka's STALE_CONTROLLER_EPOCH): false when `epoch` is older than
+  // the newest epoch accepted so far; otherwise remembers it.
+  bool accept_controller_epoch(int32_t epoch);
+
+  // LeaderAndIsr for one partition: opens or creates its log, then applies the state.
+  // Errors: stale_state, log open errors.
+  boost::asio::awaitable<Result<void>> apply(TopicPartition tp, replication::PartitionState state);
+  // StopReplica: stops the partition; with delete_log also removes its directory.
+  boost::asio::awaitable<Result<void>> stop_replica(TopicPartition tp, bool delete_log);
+  // Stops every partition (clean log close) for shutdown.
+  boost::asio::awaitable<void> stop_all();
+
+  std::shared_ptr<replication::Partition> get(const TopicPartition& tp) const;
+  std::vector<std::pair<TopicPartition, std::shared_ptr<replication::Partition>>> all() const;
+
+  const ReplicaManagerOptions& options() const noexcept { return options_; }
+
+ private:
+  Result<std::shared_ptr<replication::Partition>> get_or_open(const TopicPartition& tp);
+
+  boost::asio::any_io_executor executor_;
+  ReplicaManagerOptions options_;
+  replication::IsrWriter& isr_writer_;
+  std::function<void()> on_data_;
+  mutable std::mutex mutex_;
+  std::map<TopicPartition, std::shared_ptr<replication::Partition>> partitions_;
+  int32_t controller_epoch_ = -1;
+};
+
+}  // namespace meridian::broker

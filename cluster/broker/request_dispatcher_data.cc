@@ -1,0 +1,185 @@
+// Produce and Fetch: the data path of the dispatcher (request_dispatcher.h).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "cluster/broker/data_notifier.h"
+#include "cluster/broker/detail/respond.h"
+#include "cluster/broker/error_mapping.h"
+#include "cluster/broker/request_dispatcher.h"
+#include "cluster/protocol/messages.h"
+#include "cluster/record/batch_view.h"
+
+namespace meridian::broker {
+
+namespace asio = boost::asio;
+using detail::epoch_of;
+using detail::respond;
+using protocol::ErrorCode;
+
+namespace {
+
+// Completes when `remaining` reaches zero; lets one request await appends to many partitions
+// at once, so acks=all waits overlap instead of adding up.
+struct WaitGroup {
+  size_t remaining;
+  asio::steady_timer done;
+  WaitGroup(asio::any_io_executor ex, size_t n)
+      : remaining(n), done(std::move(ex), asio::steady_timer::time_point::max()) {}
+  void finish_one() {
+    if (--remaining == 0) {
+      done.cancel();
+    }
+  }
+};
+
+}  // namespace
+
+asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_produce(
+    Context& ctx) {
+  auto request = protocol::decode<protocol::ProduceRequestView>(ctx.body, ctx.header.api_version);
+  if (!request) {
+    co_return std::vector<uint8_t>{};
+  }
+  auto acks = request->acks;
+  bool valid_acks = acks == 0 || acks == 1 || acks == -1;
+  auto timeout = std::chrono::milliseconds(std::max(0, request->timeout_ms));
+  struct Slot {
+    protocol::ProduceResponse::Partition* out;
+    std::shared_ptr<replication::Partition> partition;
+    std::span<uint8_t> batches;
+  };
+  protocol::ProduceResponse response;
+  std::vector<Slot> slots;
+  auto metadata = metadata_.get();
+  response.responses.reserve(request->topics.size());
+  for (const auto& topic : request->topics) {
+    auto& out_topic = response.responses.emplace_back();
+    out_topic.name = topic.name;
+    out_topic.partitions.reserve(topic.partitions.size());
+    for (const auto& p : topic.partitions) {
+      auto& out = out_topic.partitions.emplace_back();
+      out.index = p.index;
+      auto partition = replicas_.get({topic.name, PartitionId(p.index)});
+      if (!valid_acks) {
+        out.error_code = ErrorCode::kInvalidRequiredAcks;
+      } else if (!partition) {
+        out.error_code = metadata->partition(topic.name, p.index)
+                             ? ErrorCode::kNotLeaderOrFollower
+                             : ErrorCode::kUnknownTopicOrPartition;
+      } else if (!p.records || p.records->empty()) {
+        out.error_code = ErrorCode::kCorruptMessage;
+      } else if (p.records->size() > static_cast<size_t>(options_.message_max_bytes)) {
+        out.error_code = ErrorCode::kRecordListTooLarge;
+      } else {
+        // The records view points into the connection's frame, which we own and may stamp.
+        auto offset = static_cast<size_t>(p.records->data() - ctx.frame.data());
+        slots.push_back({&out, std::move(partition), ctx.frame.subspan(offset, p.records->size())});
+      }
+    }
+  }
+  if (!slots.empty()) {
+    auto executor = co_await asio::this_coro::executor;
+    auto group = std::make_shared<WaitGroup>(executor, slots.size());
+    auto replication_acks = static_cast<replication::Acks>(acks);
+    for (auto& slot : slots) {
+      asio::co_spawn(
+          executor,
+          [this, slot, group, replication_acks, timeout]() -> asio::awaitable<void> {
+            auto r = co_await slot.partition->append_as_leader(slot.batches, replication_acks,
+                                                              timeout);
+            if (r) {
+              slot.out->base_offset = r->base_offset.value;
+              slot.out->log_start_offset = r->log_start_offset.value;
+              counters_.records_produced.fetch_add(
+                  static_cast<uint64_t>(r->last_offset - r->base_offset + 1),
+                  std::memory_order_relaxed);
+              counters_.produce_bytes.fetch_add(slot.batches.size(), std::memory_order_relaxed);
+            } else {
+              slot.out->error_code = to_kafka_error(r.error());
+              slot.out->error_message = r.error().message();
+            }
+            group->finish_one();
+          },
+          asio::detached);
+    }
+    co_await group->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (acks == 0) {
+    co_return std::nullopt;  // acks=0: the client expects no response
+  }
+  co_return respond(ctx.header, response);
+}
+
+asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_fetch(Context& ctx) {
+  auto request = protocol::decode<protocol::FetchRequest>(ctx.body, ctx.header.api_version);
+  if (!request) {
+    co_return std::vector<uint8_t>{};
+  }
+  std::optional<BrokerId> follower;
+  if (request->replica_id >= 0) {
+    follower = BrokerId(request->replica_id);
+  }
+  auto wait = std::min(std::chrono::milliseconds(std::max(0, request->max_wait_ms)),
+                       options_.max_fetch_wait);
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  auto metadata = metadata_.get();
+  while (true) {
+    uint64_t generation = notifier_->generation();
+    protocol::FetchResponse response;
+    int64_t budget = request->max_bytes > 0 ? request->max_bytes : INT32_MAX;
+    uint64_t total = 0;
+    bool any_error = false;
+    for (const auto& topic : request->topics) {
+      auto& out_topic = response.responses.emplace_back();
+      out_topic.topic = topic.topic;
+      for (const auto& p : topic.partitions) {
+        auto& out = out_topic.partitions.emplace_back();
+        out.partition_index = p.partition;
+        auto partition = replicas_.get({topic.topic, PartitionId(p.partition)});
+        if (!partition) {
+          out.error_code = metadata->partition(topic.topic, p.partition)
+                               ? ErrorCode::kNotLeaderOrFollower
+                               : ErrorCode::kUnknownTopicOrPartition;
+          any_error = true;
+          continue;
+        }
+        uint64_t max = static_cast<uint64_t>(
+            std::max<int64_t>(0, std::min<int64_t>(p.partition_max_bytes, budget)));
+        auto read = co_await partition->read(Offset(p.fetch_offset), max,
+                                             epoch_of(p.current_leader_epoch), follower);
+        if (!read) {
+          out.error_code = to_kafka_error(read.error());
+          any_error = true;
+          continue;
+        }
+        out.high_watermark = read->high_watermark.value;
+        out.last_stable_offset = read->high_watermark.value;
+        out.log_start_offset = read->log_start_offset.value;
+        if (read->data.total_bytes > 0 && (max > 0 || total == 0)) {
+          auto bytes = read->data.to_bytes();
+          if (!bytes) {
+            out.error_code = ErrorCode::kKafkaStorageError;
+            any_error = true;
+            continue;
+          }
+          total += bytes->size();
+          budget -= static_cast<int64_t>(bytes->size());
+          out.records = std::move(*bytes);
+        } else {
+          out.records = protocol::Bytes{};
+        }
+      }
+    }
+    bool enough = static_cast<int64_t>(total) >= std::max(1, request->min_bytes);
+    if (enough || any_error || std::chrono::steady_clock::now() >= deadline) {
+      counters_.fetch_bytes.fetch_add(total, std::memory_order_relaxed);
+      co_return respond(ctx.header, response);
+    }
+    co_await notifier_->wait(generation, deadline);
+  }
+}
+
+}  // namespace meridian::broker
