@@ -1,0 +1,321 @@
+#include "gateway/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "common/log.h"
+#include "gateway/response.h"
+#include "gateway/routes/routes.h"
+
+namespace meridian::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Registry entry for shutdown. Lives in the session's coroutine frame; touched by other threads
+// only under connections_mu_, and its stream only from a lambda posted to its own strand.
+struct Server::Connection {
+  beast::tcp_stream* stream = nullptr;
+  asio::any_io_executor executor;
+  std::atomic<bool> idle{false};
+};
+
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kLingerMaxBytes = 64 * 1024 * 1024;
+
+// The parse error's answer, or nullopt for errors that just end the connection (EOF, timeout,
+// reset: nobody is there to read a reply).
+std::optional<ApiError> read_error_reply(const beast::error_code& ec) {
+  if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
+    return api_error(errc::payload_too_large);
+  }
+  if (ec == http::error::header_limit) {
+    return api_error(errc::header_fields_too_large);
+  }
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    return std::nullopt;  // the peer went away mid-request
+  }
+  if (ec.category() == beast::error_code(http::error::bad_method).category()) {
+    return api_error(errc::bad_request, "Bad Request: malformed HTTP request");
+  }
+  return std::nullopt;  // timeout, reset, cancellation
+}
+
+// Discards what the client is still sending (bounded in time and bytes) after we answered an
+// error and shut down our side, so it reads our reply instead of a reset.
+asio::awaitable<void> linger(beast::tcp_stream& stream, std::chrono::milliseconds timeout) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(timeout);
+  std::vector<char> sink(kReadChunk);
+  size_t total = 0;
+  while (total < kLingerMaxBytes) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    if (ec) {
+      break;
+    }
+    total += n;
+  }
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, Router router, ReadinessProbe probe)
+    : options_(std::move(options)),
+      router_(std::move(router)),
+      probe_(std::move(probe)),
+      limiter_(options_.rate_limit),
+      ioc_(std::max(1, options_.threads)) {
+  add_health_routes(router_, [this]() -> Readiness {
+    if (draining_.load()) {
+      return {false, "draining"};
+    }
+    return probe_ ? probe_() : Readiness{false, "no readiness probe"};
+  });
+}
+
+Server::~Server() {
+  if (!threads_.empty()) {
+    stop(std::chrono::milliseconds(0));
+  }
+}
+
+Result<void> Server::start() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    return std::error_code(ec);
+  }
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_ = std::make_unique<tcp::acceptor>(asio::make_strand(ioc_));
+  if (acceptor_->open(endpoint.protocol(), ec); ec) return std::error_code(ec);
+  if (acceptor_->set_option(asio::socket_base::reuse_address(true), ec); ec)
+    return std::error_code(ec);
+  if (acceptor_->bind(endpoint, ec); ec) return std::error_code(ec);
+  if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec)
+    return std::error_code(ec);
+  bound_port_ = acceptor_->local_endpoint().port();
+  asio::co_spawn(acceptor_->get_executor(), accept_loop(), asio::detached);
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    threads_.emplace_back([this] { ioc_.run(); });
+  }
+  logger("gateway")->info("gateway listening on {}:{} with {} threads", options_.host, bound_port_,
+                          threads_.size());
+  return {};
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  while (!draining_.load()) {
+    auto [ec, socket] = co_await acceptor_->async_accept(asio::make_strand(ioc_), kTuple);
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) {
+      break;
+    }
+    if (ec) {
+      continue;  // EMFILE, ECONNABORTED: keep accepting
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, session(std::move(socket)), [](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          logger("gateway")->warn("connection ended by exception: {}", ex.what());
+        }
+      }
+    });
+  }
+}
+
+asio::awaitable<Response> Server::dispatch(Request& request, const asio::ip::address& remote) {
+  if (!limiter_.admit(remote, request.body().size(), RateLimiter::Clock::now())) {
+    co_return make_error_response(api_error(errc::too_many_requests), request);
+  }
+  auto match = router_.match(request.method(), request.target());
+  if (!match) {
+    Response res = make_error_response(match.error(), request);
+    if (match.error().kind == errc::method_not_allowed) {
+      res.set(http::field::allow, router_.allowed_methods(request.target()));
+    }
+    co_return res;
+  }
+  RequestContext ctx{request, std::move(match->params), match->query, remote};
+  auto response = co_await (*match->handler)(ctx);
+  co_return response;
+}
+
+// Reads the next request into `parser`: waits up to the idle timeout for its first byte, then
+// the read timeout for all of it. A body declared over the limit fails before it is read.
+asio::awaitable<beast::error_code> Server::read_request(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, Connection& conn) {
+  if (buffer.size() == 0) {
+    if (draining_.load()) {
+      co_return asio::error::eof;
+    }
+    conn.idle = true;
+    stream.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
+    conn.idle = false;
+    if (ec) {
+      co_return ec;
+    }
+    buffer.commit(n);
+  }
+  parser.body_limit(options_.body_limit);
+  parser.header_limit(options_.header_limit);
+  stream.expires_after(options_.read_timeout);  // the whole request, header and body
+  auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  if (ec) {
+    co_return ec;
+  }
+  const auto& req = parser.get();
+  if (auto len = parser.content_length(); len && *len > options_.body_limit) {
+    co_return http::error::body_limit;  // refuse before reading a byte of it
+  }
+  if (req[http::field::expect] == "100-continue") {
+    http::response<http::empty_body> cont{http::status::continue_, req.version()};
+    co_await http::async_write(stream, cont, kTuple);
+  }
+  std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kTuple);
+  co_return ec;
+}
+
+// Answers a request that could not be read (413, 431, 400) and closes; or just closes.
+asio::awaitable<void> Server::answer_read_error(beast::tcp_stream& stream,
+                                                const beast::error_code& ec) {
+  auto reply = read_error_reply(ec);
+  if (!reply) {
+    co_return;
+  }
+  Response res = make_error_response(*reply, 11, false);
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream.expires_after(options_.write_timeout);
+  auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+  if (!wec) {
+    co_await linger(stream, options_.linger_timeout);
+  }
+}
+
+// Runs one request through the router and writes the reply. False: close the connection.
+asio::awaitable<bool> Server::serve(beast::tcp_stream& stream, Request request,
+                                    const asio::ip::address& remote) {
+  Response res;
+  bool failed = false;
+  try {
+    res = co_await dispatch(request, remote);
+  } catch (const std::exception& e) {
+    // A handler bug ends this request with a 500, never the server.
+    logger("gateway")->error("handler for {} threw: {}", std::string(request.target()), e.what());
+    failed = true;
+  }
+  if (failed) {
+    res = make_error_response(api_error(errc::internal), request);
+  }
+  bool keep_alive = request.keep_alive() && !failed && !draining_.load();
+  res.version(request.version());
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  stream.expires_after(options_.write_timeout);
+  auto [ec, n] = co_await http::async_write(stream, res, kTuple);
+  co_return !ec && keep_alive;
+}
+
+asio::awaitable<void> Server::session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::error_code ignored;
+  auto remote = stream.socket().remote_endpoint(ignored).address();
+  Connection conn;
+  conn.stream = &stream;
+  conn.executor = stream.get_executor();
+  uint64_t id;
+  {
+    std::lock_guard lock(connections_mu_);
+    id = next_connection_id_++;
+    connections_.emplace(id, &conn);
+  }
+  ++active_;
+  beast::flat_buffer buffer;  // reused for every request of the connection
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    // Awaited into locals, never inside a condition (docs/coroutines.md).
+    auto ec = co_await read_request(stream, buffer, parser, conn);
+    if (ec) {
+      co_await answer_read_error(stream, ec);
+      break;
+    }
+    bool keep_going = co_await serve(stream, parser.release(), remote);
+    if (!keep_going) {
+      break;
+    }
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().close(ignored);
+  {
+    std::lock_guard lock(connections_mu_);
+    connections_.erase(id);
+  }
+  --active_;
+}
+
+void Server::cancel_connections(bool idle_only) {
+  std::lock_guard lock(connections_mu_);
+  for (auto& [id, conn] : connections_) {
+    asio::post(conn->executor, [this, id = id, idle_only] {
+      std::lock_guard inner(connections_mu_);
+      auto it = connections_.find(id);
+      if (it != connections_.end() && (!idle_only || it->second->idle.load())) {
+        it->second->stream->cancel();
+      }
+    });
+  }
+}
+
+void Server::shutdown_input() {
+  if (draining_.exchange(true)) {
+    return;
+  }
+  if (acceptor_) {
+    asio::post(acceptor_->get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_->close(ignored);
+    });
+  }
+  cancel_connections(/*idle_only=*/true);
+}
+
+void Server::stop(std::chrono::milliseconds drain_deadline) {
+  if (stopped_.exchange(true)) {
+    return;
+  }
+  shutdown_input();
+  auto until = std::chrono::steady_clock::now() + drain_deadline;
+  // Connections that were mid-request when draining began close after their reply; idle ones
+  // that raced into a read are cancelled again on each pass.
+  while (active_.load() > 0 && std::chrono::steady_clock::now() < until) {
+    cancel_connections(/*idle_only=*/true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  cancel_connections(/*idle_only=*/false);
+  auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (active_.load() > 0 && std::chrono::steady_clock::now() < hard) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ioc_.stop();
+  for (auto& t : threads_) {
+    t.join();
+  }
+  threads_.clear();
+}
+
+}  // namespace meridian::gateway
