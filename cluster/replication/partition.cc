@@ -77,19 +77,22 @@ asio::awaitable<Result<void>> Partition::do_apply_state(PartitionState state) {
   bool new_epoch = state.leader_epoch > state_.leader_epoch || role_ == Role::kNone;
   Role next = state.leader == self_ ? Role::kLeader : Role::kFollower;
   if (next == Role::kLeader) {
-    if (new_epoch || role_ != Role::kLeader) {
-      // Followers in the ISR count as caught up now (Kafka does the same on election), so a
-      // fresh leader does not shrink the ISR before they had a chance to fetch.
+    auto t = now();
+    if (role_ != Role::kLeader) {
+      // A new term: followers in the ISR count as caught up now (Kafka does the same on
+      // election), so a fresh leader does not shrink the ISR before they could fetch.
+      ++leader_term_;
       followers_.clear();
-      auto t = now();
-      for (auto r : state.replicas) {
-        if (r != self_) {
-          followers_[r] = FollowerState{Offset(-1), t, Offset(-1), t};
-        }
-      }
       logger("replication")->info("[tp={}-{} epoch={}] became leader, ISR size {}, LEO {}",
                                   topic_, id_.value, state.leader_epoch.value, state.isr.size(),
                                   leo().value);
+    }
+    // Same leader, new epoch (the controller shrank the ISR): follower states carry over, as
+    // in Kafka's makeLeader for an unchanged leader, and pending acks=all keep waiting.
+    for (auto r : state.replicas) {
+      if (r != self_ && !followers_.contains(r)) {
+        followers_[r] = FollowerState{Offset(-1), t, Offset(-1), t};
+      }
     }
   } else if (role_ != Role::kFollower || new_epoch) {
     followers_.clear();
@@ -153,19 +156,20 @@ asio::awaitable<Result<AppendResult>> Partition::do_append(std::span<uint8_t> ba
     co_return result;
   }
   auto required = appended->last_offset + 1;
-  LeaderEpoch epoch = state_.leader_epoch;
+  uint64_t term = leader_term_;
   if (hw_ < required) {
     auto waiter = std::make_shared<AckWaiter>(strand_, required, timeout);
     ack_waiters_.push_back(waiter);
     co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     std::erase(ack_waiters_, waiter);
   }
-  // Kafka's DelayedProduce: leadership lost -> NOT_LEADER; HW passed -> done, unless the ISR
-  // shrank below the minimum meanwhile; else the wait timed out.
+  // Kafka's DelayedProduce: leadership lost (even if regained since: the log may have been
+  // truncated meanwhile) -> NOT_LEADER; HW passed -> done, unless the ISR shrank below the
+  // minimum meanwhile; else the wait timed out. An epoch bump alone keeps the wait valid.
   if (stopped_) {
     co_return make_error_code(errc::shutting_down);
   }
-  if (role_ != Role::kLeader || state_.leader_epoch != epoch) {
+  if (role_ != Role::kLeader || leader_term_ != term) {
     co_return make_error_code(errc::not_leader);
   }
   if (hw_ >= required) {
@@ -412,6 +416,20 @@ asio::awaitable<Result<log::EpochEndOffset>> Partition::end_offset_for_epoch(
   return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
 }
 
+asio::awaitable<std::optional<LeaderEpoch>> Partition::latest_local_epoch() {
+  auto body = [this]() -> asio::awaitable<std::optional<LeaderEpoch>> {
+    co_return log_->latest_epoch();
+  };
+  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
+}
+
+asio::awaitable<log::EpochEndOffset> Partition::local_end_offset_for_epoch(LeaderEpoch requested) {
+  auto body = [this, requested]() -> asio::awaitable<log::EpochEndOffset> {
+    co_return log_->end_offset_for_epoch(requested);
+  };
+  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
+}
+
 asio::awaitable<Result<std::optional<log::TimestampOffset>>> Partition::offset_for_timestamp(
     int64_t timestamp, std::optional<LeaderEpoch> current_epoch) {
   auto body = [this, timestamp,
@@ -422,6 +440,11 @@ asio::awaitable<Result<std::optional<log::TimestampOffset>>> Partition::offset_f
     if (timestamp == log::format::kLatestTimestamp) {
       // Consumers see the HW as the end (Kafka's ListOffsets for read_uncommitted).
       co_return std::optional<log::TimestampOffset>(log::TimestampOffset{hw_, -1});
+    }
+    if (timestamp == log::format::kEarliestTimestamp) {
+      // The log start, even on an empty log or one whose HW has not moved yet.
+      co_return std::optional<log::TimestampOffset>(
+          log::TimestampOffset{log_->log_start_offset(), -1});
     }
     auto found = log_->offset_for_timestamp(timestamp);
     if (found && *found && (*found)->offset >= hw_) {

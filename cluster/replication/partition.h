@@ -139,6 +139,10 @@ class Partition {
   // OffsetsForLeaderEpoch, answered from the local leader-epoch cache.
   boost::asio::awaitable<Result<log::EpochEndOffset>> end_offset_for_epoch(
       LeaderEpoch requested, std::optional<LeaderEpoch> current_epoch);
+  // Follower truncation (KIP-279) asks its own epoch cache, whatever its role.
+  boost::asio::awaitable<std::optional<LeaderEpoch>> latest_local_epoch();
+  boost::asio::awaitable<log::EpochEndOffset> local_end_offset_for_epoch(LeaderEpoch requested);
+
   // ListOffsets. Errors: not_leader, fenced/unknown_leader_epoch.
   boost::asio::awaitable<Result<std::optional<log::TimestampOffset>>> offset_for_timestamp(
       int64_t timestamp, std::optional<LeaderEpoch> current_epoch);
@@ -192,6 +196,7 @@ class Partition {
   Offset hw_{0};
   std::map<BrokerId, FollowerState> followers_;
   std::vector<std::shared_ptr<AckWaiter>> ack_waiters_;
+  uint64_t leader_term_ = 0;  // +1 each time this replica becomes leader
   bool isr_write_in_flight_ = false;
   bool stopped_ = false;
 

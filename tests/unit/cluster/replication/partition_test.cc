@@ -236,6 +236,25 @@ TEST_F(PartitionTest, FollowerAppendsAtLeaderOffsetsAndTruncates) {
   EXPECT_EQ(follower.snapshot().log_end_offset, Offset(3));
 }
 
+TEST_F(PartitionTest, EpochBumpForSameLeaderKeepsPendingAcksAll) {
+  // The controller drops a dead follower from the ISR and bumps the leader epoch (Kafka's
+  // OfflineReplica transition); a waiting acks=all produce must complete, not fail.
+  auto& p = make(b1);
+  ASSERT_TRUE(run(p.apply_state(state(b1, 1, {b1, b2, b3}, {b1, b2, b3}))));
+  auto batch = batch_of(2);
+  auto future = asio::co_spawn(io_, p.append_as_leader(batch, Acks::kAll, 10000ms), asio::use_future);
+  io_.restart();
+  for (int i = 0; i < 20; ++i) io_.poll();
+  ASSERT_TRUE(run(p.read(Offset(2), 1 << 20, LeaderEpoch(1), b2)));  // b2 has it
+  ASSERT_TRUE(run(p.apply_state(state(b1, 2, {b1, b2}, {b1, b2, b3}))));  // b3 dropped, epoch 2
+  while (future.wait_for(0s) != std::future_status::ready) {
+    io_.run_one();
+  }
+  auto r = future.get();
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(p.snapshot().high_watermark, Offset(2));
+}
+
 TEST_F(PartitionTest, LosingLeadershipFailsPendingAcksAll) {
   auto& p = make(b1);
   ASSERT_TRUE(run(p.apply_state(state(b1, 1, {b1, b2}, {b1, b2}))));
