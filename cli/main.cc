@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/config_command.h"
+#include "cli/server_commands.h"
 #include "cli/version.h"
 #include "common/log.h"
 #ifdef MERIDIAN_HAVE_LOG_DUMP
@@ -46,6 +47,35 @@ int main(int argc, char** argv) {
       print_opts.config_file = config_file;
     }
     exit_code = meridian::cli::run_config_print(print_opts, std::cout, std::cerr);
+  });
+
+  auto* broker_cmd = app.add_subcommand("broker", "Run one broker (ZooKeeper coordination)");
+  meridian::cli::BrokerCommandOptions broker_opts;
+  std::string broker_config;
+  broker_cmd->add_option("-c,--config", broker_config, "YAML configuration file");
+  broker_cmd->add_option("--set", broker_opts.overrides, "Override a key: key=value (repeatable)");
+  broker_cmd->callback([&] {
+    if (!broker_config.empty()) {
+      broker_opts.config_file = broker_config;
+    }
+    exit_code = meridian::cli::run_broker(broker_opts);
+  });
+
+  auto* dev_cmd = app.add_subcommand("dev", "Run a whole datacenter in one process");
+  meridian::cli::DevCommandOptions dev_opts;
+  std::string dev_data;
+  dev_cmd->add_option("--brokers", dev_opts.brokers, "Brokers in the datacenter")
+      ->capture_default_str();
+  dev_cmd->add_option("--host", dev_opts.host, "Address to listen on")->capture_default_str();
+  dev_cmd->add_option("--port", dev_opts.port, "Kafka port of the bootstrap broker")
+      ->capture_default_str();
+  dev_cmd->add_option("--data-dir", dev_data, "Keep data here across restarts (default: temp)");
+  dev_cmd->add_option("--set", dev_opts.overrides, "Broker config key=value (repeatable)");
+  dev_cmd->callback([&] {
+    if (!dev_data.empty()) {
+      dev_opts.data_dir = dev_data;
+    }
+    exit_code = meridian::cli::run_dev(dev_opts);
   });
 
 #ifdef MERIDIAN_HAVE_LOG_DUMP

@@ -57,7 +57,11 @@ asio::awaitable<Result<void>> ReplicaManager::apply(TopicPartition tp,
   }
   std::shared_ptr<replication::Partition> partition = *opened;
   // Awaited into a named result: g++ 12 mishandles temporaries in `co_return co_await`.
+  replication::PartitionState applied_state = state;
   Result<void> applied = co_await partition->apply_state(std::move(state));
+  if (applied && listener_) {
+    listener_(tp, applied_state);
+  }
   co_return applied;
 }
 
@@ -70,6 +74,9 @@ asio::awaitable<Result<void>> ReplicaManager::stop_replica(TopicPartition tp, bo
       partition = it->second;
       partitions_.erase(it);
     }
+  }
+  if (listener_) {
+    listener_(tp, std::nullopt);
   }
   if (partition) {
     co_await partition->stop();

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,12 @@ class ReplicaManager {
 
   const ReplicaManagerOptions& options() const noexcept { return options_; }
 
+  // Called after each state applied by apply() (follower fetchers subscribe here) and after
+  // stop_replica() with nullopt. Set before the first apply(); runs on the applying coroutine.
+  using StateListener =
+      std::function<void(const TopicPartition&, const std::optional<replication::PartitionState>&)>;
+  void set_state_listener(StateListener listener) { listener_ = std::move(listener); }
+
  private:
   Result<std::shared_ptr<replication::Partition>> get_or_open(const TopicPartition& tp);
 
@@ -72,6 +79,7 @@ class ReplicaManager {
   mutable std::mutex mutex_;
   std::map<TopicPartition, std::shared_ptr<replication::Partition>> partitions_;
   int32_t controller_epoch_ = -1;
+  StateListener listener_;
 };
 
 }  // namespace meridian::broker

@@ -17,10 +17,11 @@ using detail::epoch_of;
 using detail::respond;
 
 RequestDispatcher::RequestDispatcher(DispatcherOptions options, ReplicaManager& replicas,
-                                     MetadataCache& metadata)
+                                     MetadataCache& metadata, TopicAdmin* admin)
     : options_(options),
       replicas_(replicas),
       metadata_(metadata),
+      admin_(admin),
       notifier_(std::make_unique<DataNotifier>()) {}
 
 RequestDispatcher::~RequestDispatcher() = default;
@@ -72,7 +73,14 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::dispatch
       response = co_await handle_list_offsets(ctx);
       co_return response;
     case protocol::ApiKey::kMetadata:
-      co_return handle_metadata(ctx);
+      response = co_await handle_metadata(ctx);
+      co_return response;
+    case protocol::ApiKey::kCreateTopics:
+      response = co_await handle_create_topics(ctx);
+      co_return response;
+    case protocol::ApiKey::kDeleteTopics:
+      response = co_await handle_delete_topics(ctx);
+      co_return response;
     case protocol::ApiKey::kOffsetForLeaderEpoch:
       response = co_await handle_epoch_end(ctx);
       co_return response;
@@ -96,54 +104,6 @@ std::optional<std::vector<uint8_t>> RequestDispatcher::handle_api_versions(Conte
     return std::move(*frame);
   }
   return respond(ctx.header, protocol::make_api_versions_response());
-}
-
-std::optional<std::vector<uint8_t>> RequestDispatcher::handle_metadata(Context& ctx) {
-  auto request = protocol::decode<protocol::MetadataRequest>(ctx.body, ctx.header.api_version);
-  if (!request) {
-    return std::vector<uint8_t>{};
-  }
-  auto snapshot = metadata_.get();
-  protocol::MetadataResponse response;
-  for (const auto& b : snapshot->brokers) {
-    response.brokers.push_back({b.id.value, b.host, b.port, b.rack});
-  }
-  response.cluster_id = snapshot->cluster_id;
-  response.controller_id = snapshot->controller_id.value;
-  auto add_topic = [&](const std::string& name, const TopicInfo* info) {
-    protocol::MetadataResponse::Topic t;
-    t.name = name;
-    if (info == nullptr) {
-      t.error_code = ErrorCode::kUnknownTopicOrPartition;
-      response.topics.push_back(std::move(t));
-      return;
-    }
-    t.is_internal = info->internal;
-    for (size_t i = 0; i < info->partitions.size(); ++i) {
-      const auto& p = info->partitions[i];
-      protocol::MetadataResponse::Partition mp;
-      mp.partition_index = static_cast<int32_t>(i);
-      mp.leader_id = p.leader.value;
-      mp.leader_epoch = p.leader_epoch.value;
-      mp.error_code = p.leader.value < 0 ? ErrorCode::kLeaderNotAvailable : ErrorCode::kNone;
-      for (auto r : p.replicas) mp.replica_nodes.push_back(r.value);
-      for (auto r : p.isr) mp.isr_nodes.push_back(r.value);
-      for (auto r : p.offline_replicas) mp.offline_replicas.push_back(r.value);
-      t.partitions.push_back(std::move(mp));
-    }
-    response.topics.push_back(std::move(t));
-  };
-  if (!request->topics) {
-    for (const auto& [name, info] : snapshot->topics) {
-      add_topic(name, &info);
-    }
-  } else {
-    for (const auto& requested : *request->topics) {
-      auto it = snapshot->topics.find(requested.name);
-      add_topic(requested.name, it == snapshot->topics.end() ? nullptr : &it->second);
-    }
-  }
-  return respond(ctx.header, response);
 }
 
 asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_leader_and_isr(

@@ -12,11 +12,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <memory>
 
 #include "cluster/broker/kafka_server.h"
 #include "cluster/broker/metadata_cache.h"
 #include "cluster/broker/replica_manager.h"
+#include "cluster/protocol/error_code.h"
 #include "cluster/protocol/header.h"
 #include "common/ids.h"
 
@@ -24,11 +27,25 @@ namespace meridian::broker {
 
 class DataNotifier;
 
+// Topic administration behind CreateTopics, DeleteTopics and Metadata auto-creation. The broker
+// implements it with the coordination store (cluster/controller/topic_admin.h).
+class TopicAdmin {
+ public:
+  virtual ~TopicAdmin() = default;
+  // partitions / replication_factor < 0: the broker defaults. Returns a Kafka error code
+  // (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_REPLICATION_FACTOR, ...).
+  virtual boost::asio::awaitable<protocol::ErrorCode> create_topic(
+      std::string name, int32_t partitions, int16_t replication_factor,
+      std::map<std::string, std::string> configs) = 0;
+  virtual boost::asio::awaitable<protocol::ErrorCode> delete_topic(std::string name) = 0;
+};
+
 struct DispatcherOptions {
   BrokerId self{0};
   // Upper bound on a fetch's max_wait_ms (clients ask for 500 ms typically).
   std::chrono::milliseconds max_fetch_wait{30000};
   int32_t message_max_bytes = 1048588;
+  bool auto_create_topics = true;
 };
 
 struct DispatcherCounters {
@@ -50,8 +67,10 @@ class RequestDispatcher final : public RequestHandler {
   };
 
  public:
-  // `replicas` and `metadata` must outlive the dispatcher.
-  RequestDispatcher(DispatcherOptions options, ReplicaManager& replicas, MetadataCache& metadata);
+  // `replicas`, `metadata` and `admin` (optional: without it topic administration is refused)
+  // must outlive the dispatcher.
+  RequestDispatcher(DispatcherOptions options, ReplicaManager& replicas, MetadataCache& metadata,
+                    TopicAdmin* admin = nullptr);
   ~RequestDispatcher() override;
 
   boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle(
@@ -68,12 +87,15 @@ class RequestDispatcher final : public RequestHandler {
   boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle_list_offsets(Context& ctx);
   boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle_epoch_end(Context& ctx);
   boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle_leader_and_isr(Context& ctx);
-  std::optional<std::vector<uint8_t>> handle_metadata(Context& ctx);
+  boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle_metadata(Context& ctx);
+  boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle_create_topics(Context& ctx);
+  boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle_delete_topics(Context& ctx);
   std::optional<std::vector<uint8_t>> handle_api_versions(Context& ctx);
 
   DispatcherOptions options_;
   ReplicaManager& replicas_;
   MetadataCache& metadata_;
+  TopicAdmin* admin_;
   std::unique_ptr<DataNotifier> notifier_;
   DispatcherCounters counters_;
 };

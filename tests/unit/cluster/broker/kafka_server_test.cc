@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -37,9 +38,9 @@ class EchoHandler : public RequestHandler {
       co_await timer.async_wait(asio::use_awaitable);
     }
     std::string out = std::to_string(connection.id) + ":" + text;
-    std::vector<uint8_t> response(4);
+    std::vector<uint8_t> response(4 + out.size());
     store_be<int32_t>(response.data(), static_cast<int32_t>(out.size()));
-    response.insert(response.end(), out.begin(), out.end());
+    std::memcpy(response.data() + 4, out.data(), out.size());
     co_return response;
   }
 };

@@ -1,0 +1,29 @@
+#pragma once
+// Long-running server commands: `meridian broker` (one broker, ZooKeeper coordination) and
+// `meridian dev` (a whole datacenter in one process, embedded coordination). Both run until
+// SIGINT/SIGTERM, then shut down cleanly (logs closed, sessions ended).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meridian::cli {
+
+struct BrokerCommandOptions {
+  std::optional<std::string> config_file;
+  std::vector<std::string> overrides;  // key=value
+};
+
+struct DevCommandOptions {
+  int brokers = 3;
+  std::string host = "127.0.0.1";
+  int port = 9092;  // the bootstrap broker; the others get ports the OS picks
+  std::optional<std::string> data_dir;  // default: a fresh temporary directory
+  std::vector<std::string> overrides;   // broker config key=value for every broker
+};
+
+// Exit codes: 0 after a clean shutdown, 1 on a start-up failure, 2 on a configuration error.
+int run_broker(const BrokerCommandOptions& options);
+int run_dev(const DevCommandOptions& options);
+
+}  // namespace meridian::cli

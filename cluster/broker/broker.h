@@ -1,0 +1,63 @@
+#pragma once
+// Broker: one Kafka broker assembled from its parts (docs/design/cluster.md): the listener,
+// the request dispatcher, the partitions it hosts, its session with the coordination store
+// (registration under /brokers/ids), its Controller (active on one broker at a time), the
+// metadata refresher and the channel the controller uses to reach brokers.
+//
+// Threads: one io_context run by `io_threads` threads (connections and partition strands), a
+// small thread pool for blocking coordination-store calls, the controller's event thread and
+// the metadata refresher's thread. Start-up errors are returned; nothing throws out.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/broker/broker_config.h"
+#include "cluster/coord/coordination_store.h"
+#include "common/result.h"
+
+namespace meridian::broker {
+
+class MetadataCache;
+class MetadataRefresher;
+class ReplicaManager;
+class RequestDispatcher;
+class KafkaServer;
+class StoreTopicAdmin;
+class NetworkBrokerChannel;
+
+struct BrokerOptions {
+  BrokerConfig config;
+  coord::CoordConfig coord;
+  std::string cluster_id = "meridian";
+  int io_threads = 1;
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerOptions options);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Opens the store session, starts the listener, registers the broker and joins the
+  // controller election. Errors: address in use, store connection, bad listener.
+  Result<void> start();
+  // Controlled shutdown: hands leadership away (when another broker can take it), stops
+  // serving, closes every log cleanly and ends the store session. Idempotent.
+  void stop();
+
+  BrokerId id() const noexcept;
+  uint16_t port() const noexcept;
+  bool is_controller() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian::broker

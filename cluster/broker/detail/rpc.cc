@@ -1,0 +1,90 @@
+#include "cluster/broker/detail/rpc.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/byte_order.h"
+
+namespace meridian::broker::detail {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr int32_t kMaxResponseBytes = 256 * 1024 * 1024;
+
+asio::awaitable<std::error_code> exchange(tcp::socket& socket, const std::vector<uint8_t>& frame,
+                                          std::vector<uint8_t>& payload) {
+  auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(frame), kUseTuple);
+  if (write_ec) {
+    co_return write_ec;
+  }
+  uint8_t prefix[4];
+  auto [read_ec, n] = co_await asio::async_read(socket, asio::buffer(prefix), kUseTuple);
+  if (read_ec) {
+    co_return read_ec;
+  }
+  int32_t size = load_be<int32_t>(prefix);
+  if (size < 4 || size > kMaxResponseBytes) {
+    co_return std::make_error_code(std::errc::bad_message);
+  }
+  payload.resize(static_cast<size_t>(size));
+  auto [body_ec, m] = co_await asio::async_read(socket, asio::buffer(payload), kUseTuple);
+  co_return body_ec;
+}
+}  // namespace
+
+asio::awaitable<Result<tcp::socket>> connect_to(std::string host, int32_t port,
+                                                std::chrono::milliseconds timeout) {
+  auto executor = co_await asio::this_coro::executor;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) {
+    co_return std::make_error_code(std::errc::invalid_argument);
+  }
+  tcp::socket socket(executor);
+  asio::steady_timer timer(executor, timeout);
+  tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
+  auto result = co_await (socket.async_connect(endpoint, kUseTuple) || timer.async_wait(kUseTuple));
+  if (result.index() == 1) {
+    co_return std::make_error_code(std::errc::timed_out);
+  }
+  auto [connect_ec] = std::get<0>(result);
+  if (connect_ec) {
+    co_return std::error_code(connect_ec.value(), std::system_category());
+  }
+  socket.set_option(tcp::no_delay(true));
+  co_return std::move(socket);
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> round_trip(tcp::socket& socket,
+                                                         std::vector<uint8_t> frame,
+                                                         int32_t correlation_id,
+                                                         std::chrono::milliseconds timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  std::vector<uint8_t> payload;
+  auto result = co_await (exchange(socket, frame, payload) || timer.async_wait(kUseTuple));
+  if (result.index() == 1) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    co_return std::make_error_code(std::errc::timed_out);
+  }
+  std::error_code ec = std::get<0>(result);
+  if (ec) {
+    co_return ec;
+  }
+  if (load_be<int32_t>(payload.data()) != correlation_id) {
+    co_return std::make_error_code(std::errc::bad_message);
+  }
+  payload.erase(payload.begin(), payload.begin() + 4);
+  co_return payload;
+}
+
+}  // namespace meridian::broker::detail
