@@ -12,8 +12,14 @@ import sys
 def load(path):
     with open(path) as f:
         data = json.load(f)
-    by_name = {b["name"].replace("/real_time", ""): b for b in data["benchmarks"]
-               if b.get("run_type", "iteration") == "iteration"}
+    by_name = {}
+    for b in data["benchmarks"]:
+        name = b.get("run_name", b["name"]).replace("/real_time", "")
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                by_name[name] = b  # medians win over single runs
+        else:
+            by_name.setdefault(name, b)
     return data["context"], by_name
 
 

@@ -17,7 +17,7 @@ cmake --build "$BUILD" -j"$JOBS"
 
 # The decoders face untrusted bytes: run their robustness tests under ASan+UBSan too.
 SANITIZED_TESTS=()
-for t in record_robustness_test protocol_robustness_test; do
+for t in record_robustness_test cluster_protocol_messages_test gateway_parser_robustness_test; do
   if grep -rqs "$t" --include=CMakeLists.txt tests; then
     SANITIZED_TESTS+=("$t")
   fi
