@@ -7,28 +7,10 @@ set -uo pipefail
 MERIDIAN=$1
 SRC=$2
 TMP=$(mktemp -d)
-passed=0
-failed=0
-DEV_PID=""
-cleanup() {
-  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then kill -KILL "$DEV_PID"; fi
-  rm -rf "$TMP"
-}
+source "$(dirname "$0")/dev_lib.sh"
 trap cleanup EXIT
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "$2" | tail -20; }
-
-"$MERIDIAN" dev --brokers 3 --port 0 --data-dir "$TMP/data" --set num.partitions=3 \
-  >"$TMP/dev.out" 2>"$TMP/dev.err" &
-DEV_PID=$!
-BOOT=""
-for _ in $(seq 1 100); do
-  BOOT=$(sed -n 's/.*bootstrap \([0-9.]*:[0-9]*\).*/\1/p' "$TMP/dev.out")
-  [ -n "$BOOT" ] && break
-  sleep 0.1
-done
-if [ -z "$BOOT" ]; then
+if ! start_dev --brokers 3 --set num.partitions=3; then
   bad "meridian dev started" "$(cat "$TMP/dev.err")"
   echo "dev_clients_test: $passed passed, $failed failed"
   exit 1

@@ -7,28 +7,15 @@ set -uo pipefail
 MERIDIAN=$1
 SRC=$2
 TMP=$(mktemp -d)
-passed=0
-failed=0
-DEV_PID=""
-cleanup() {
-  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then kill -KILL "$DEV_PID"; fi
-  rm -rf "$TMP"
-}
+source "$(dirname "$0")/dev_lib.sh"
 trap cleanup EXIT
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "$2" | tail -20; }
 
-"$MERIDIAN" dev --brokers 3 --port 0 --data-dir "$TMP/data" --set num.partitions=3 \
-  --set default.replication.factor=3 --set min.insync.replicas=2 \
-  >"$TMP/dev.out" 2>"$TMP/dev.err" &
-DEV_PID=$!
-BOOT=""
-for _ in $(seq 1 100); do
-  BOOT=$(sed -n 's/.*bootstrap \([0-9.]*:[0-9]*\).*/\1/p' "$TMP/dev.out")
-  [ -n "$BOOT" ] && break
-  sleep 0.1
-done
-[ -n "$BOOT" ] || { bad "meridian dev started" "$(cat "$TMP/dev.err")"; echo "dev_replication_test: $passed passed, $failed failed"; exit 1; }
+if ! start_dev --brokers 3 --set num.partitions=3 --set default.replication.factor=3 \
+    --set min.insync.replicas=2; then
+  bad "meridian dev started" "$(cat "$TMP/dev.err")"
+  echo "dev_replication_test: $passed passed, $failed failed"
+  exit 1
+fi
 
 out=$(/usr/bin/python3 "$SRC/tests/integration/broker_single/kafka_python_roundtrip.py" "$BOOT" 2>&1)
 if grep -q "consumed 300 of 300 produced, 0 missing, 0 duplicated, 0 at a different offset" <<<"$out"; then
