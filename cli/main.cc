@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--host", dev_opts.host, "Address to listen on")->capture_default_str();
   dev_cmd->add_option("--port", dev_opts.port, "Kafka port of the bootstrap broker")
       ->capture_default_str();
+  dev_cmd->add_option("--gateway-port", dev_opts.gateway_port,
+                      "REST proxy (HTTP) port; 0: any free port")
+      ->capture_default_str();
   dev_cmd->add_option("--data-dir", dev_data, "Keep data here across restarts (default: temp)");
   dev_cmd->add_option("--set", dev_opts.overrides, "Broker config key=value (repeatable)");
   dev_cmd->callback([&] {

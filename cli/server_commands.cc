@@ -9,6 +9,8 @@
 #include "cluster/coord/embedded_ensemble.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "gateway/cluster_services.h"
+#include "gateway/server.h"
 
 namespace meridian::cli {
 namespace {
@@ -54,6 +56,32 @@ std::optional<broker::BrokerConfig> load(const std::optional<std::string>& file,
   }
 }
 
+// The REST proxy of `meridian dev`: produce routes over a cluster client of the dev brokers.
+struct DevGateway {
+  std::unique_ptr<gateway::ClusterProduceService> produce;
+  std::unique_ptr<gateway::Server> server;
+};
+
+std::optional<DevGateway> start_gateway(const DevCommandOptions& options, uint16_t kafka_port) {
+  DevGateway gw;
+  gateway::ClusterServiceOptions cso;
+  cso.bootstrap_servers = options.host + ":" + std::to_string(kafka_port);
+  gw.produce = std::make_unique<gateway::ClusterProduceService>(cso);
+  gateway::Router router;
+  gateway::add_produce_routes(router, *gw.produce);
+  gateway::ServerOptions so;
+  so.host = options.host;
+  so.port = static_cast<uint16_t>(options.gateway_port);
+  gw.server = std::make_unique<gateway::Server>(so, std::move(router),
+                                                [] { return gateway::Readiness{true, ""}; });
+  if (auto started = gw.server->start(); !started) {
+    std::cerr << "meridian: gateway failed to start on " << options.host << ":"
+              << options.gateway_port << ": " << started.error().message() << "\n";
+    return std::nullopt;
+  }
+  return gw;
+}
+
 }  // namespace
 
 int run_broker(const BrokerCommandOptions& options) {
@@ -90,6 +118,10 @@ int run_dev(const DevCommandOptions& options) {
     std::cerr << "meridian: --brokers must be between 1 and 16\n";
     return 2;
   }
+  if (options.gateway_port < 0 || options.gateway_port > 65535) {
+    std::cerr << "meridian: --gateway-port must be between 0 and 65535\n";
+    return 2;
+  }
   fs::path data = options.data_dir ? fs::path(*options.data_dir)
                                    : fs::temp_directory_path() /
                                          ("meridian-dev-" + std::to_string(::getpid()));
@@ -117,10 +149,22 @@ int run_dev(const DevCommandOptions& options) {
       return 1;
     }
   }
+  // Without a gateway the brokers still serve: a busy --gateway-port must not fail callers
+  // that only speak Kafka (it is reported on stderr).
+  auto gw = start_gateway(options, brokers.front()->port());
   std::cout << "meridian dev: " << options.brokers << " broker(s), bootstrap " << options.host
-            << ":" << brokers.front()->port() << ", data in " << data.string() << std::endl;
+            << ":" << brokers.front()->port() << ", data in " << data.string();
+  if (gw) {
+    std::cout << ", gateway http://" << options.host << ":" << gw->server->port();
+  }
+  std::cout << std::endl;
   int sig = wait_for_termination();
   logger("broker")->info("signal {}: shutting down", sig);
+  if (gw) {
+    gw->server->shutdown_input();
+    gw->server->stop(std::chrono::milliseconds(2000));
+    gw.reset();
+  }
   for (auto it = brokers.rbegin(); it != brokers.rend(); ++it) {
     (*it)->stop();
   }

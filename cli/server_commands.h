@@ -18,6 +18,7 @@ struct DevCommandOptions {
   int brokers = 3;
   std::string host = "127.0.0.1";
   int port = 9092;  // the bootstrap broker; the others get ports the OS picks
+  int gateway_port = 8082;  // the REST proxy (gateway/) on `host`; 0: a port the OS picks
   std::optional<std::string> data_dir;  // default: a fresh temporary directory
   std::vector<std::string> overrides;   // broker config key=value for every broker
 };

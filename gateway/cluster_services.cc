@@ -1,0 +1,194 @@
+#include "gateway/cluster_services.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace meridian::gateway {
+
+namespace asio = boost::asio;
+using protocol::ErrorCode;
+
+errc gateway_errc_for(const std::error_code& ec) noexcept {
+  if (ec == client::errc::unknown_topic ||
+      client::as_kafka_error(ec) == ErrorCode::kUnknownTopicOrPartition) {
+    return errc::topic_not_found;
+  }
+  if (ec == client::errc::unknown_partition) {
+    return errc::partition_not_found;
+  }
+  return client::is_retriable(ec) ? errc::kafka_retriable : errc::kafka_error;
+}
+
+namespace {
+
+// The Confluent per-record error_code of a failed send.
+int32_t record_error_code(const std::error_code& ec) {
+  return client::is_retriable(ec) ? 50003 : 50002;
+}
+
+client::ProducerRecord to_producer_record(const std::string& topic,
+                                          std::optional<PartitionId> partition,
+                                          ProduceRecord& r) {
+  client::ProducerRecord out;
+  out.topic = topic;
+  out.key = std::move(r.key);
+  out.value = std::move(r.value);
+  out.partition = partition ? partition : r.partition;
+  out.timestamp = r.timestamp_ms;
+  for (auto& h : r.headers) {
+    out.headers.push_back(record::Header{std::move(h.name), std::move(h.value)});
+  }
+  return out;
+}
+
+// Sends one record and stores its outcome; the last one to finish wakes the request.
+struct Pending {
+  std::vector<ProduceOffset> offsets;
+  size_t remaining = 0;
+  asio::steady_timer done;
+  explicit Pending(asio::any_io_executor ex) : done(std::move(ex)) {}
+};
+
+asio::awaitable<void> send_one(client::Producer& producer, std::shared_ptr<Pending> pending,
+                               size_t index, client::ProducerRecord record) {
+  auto sent = co_await producer.send(std::move(record));
+  ProduceOffset& slot = pending->offsets[index];
+  if (sent) {
+    slot.partition = sent->partition;
+    slot.offset = sent->offset;
+  } else {
+    slot.error_code = record_error_code(sent.error());
+    slot.error = sent.error().message();
+  }
+  if (--pending->remaining == 0) {
+    pending->done.cancel();
+  }
+}
+
+}  // namespace
+
+ClusterProduceService::ClusterProduceService(ClusterServiceOptions options)
+    : options_(std::move(options)),
+      ioc_(std::make_unique<asio::io_context>(1)),
+      work_(std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+          ioc_->get_executor())) {
+  client::ClientOptions copts;
+  copts.bootstrap_servers = options_.bootstrap_servers;
+  copts.client_id = "meridian-gateway";
+  client_ = std::make_unique<client::Client>(ioc_->get_executor(), copts);
+  client::ProducerOptions popts;
+  popts.linger = options_.linger;
+  producer_ = std::make_unique<client::Producer>(*client_, popts);
+  thread_ = std::thread([this] { ioc_->run(); });
+}
+
+ClusterProduceService::~ClusterProduceService() {
+  work_.reset();
+  ioc_->stop();
+  thread_.join();
+  // The client objects close their sockets while the io_context still exists.
+  producer_.reset();
+  client_.reset();
+  ioc_.reset();
+}
+
+asio::awaitable<ApiResult<ProduceResponse>> ClusterProduceService::produce(
+    std::string topic, std::optional<PartitionId> partition, ProduceRequest request) {
+  auto work = [this, topic = std::move(topic), partition,
+               request = std::move(request)]() mutable -> asio::awaitable<Outcome> {
+    co_return co_await produce_on_client(std::move(topic), partition, std::move(request));
+  };
+  Outcome outcome = co_await asio::co_spawn(ioc_->get_executor(), std::move(work),
+                                            asio::use_awaitable);
+  if (outcome.error) {
+    co_return std::move(*outcome.error);
+  }
+  co_return std::move(outcome.response);
+}
+
+asio::awaitable<ApiResult<int32_t>> ClusterProduceService::partition_count(
+    const std::string& topic) {
+  // A Metadata request auto-creates an unknown topic (when the brokers allow it) and answers
+  // LEADER_NOT_AVAILABLE until leaders are elected: wait for them, boundedly.
+  bool create_sent = false;  // after it, "unknown" means "not in the metadata yet"
+  for (int attempt = 0; attempt < kMetadataAttempts; ++attempt) {
+    std::vector<std::string> topics{topic};
+    auto meta = co_await client_->metadata(std::move(topics));
+    if (!meta) {
+      co_return api_error(gateway_errc_for(meta.error()));
+    }
+    auto it = (*meta)->topics.find(topic);
+    bool unknown =
+        it == (*meta)->topics.end() || it->second.error == ErrorCode::kUnknownTopicOrPartition;
+    if (unknown && !options_.auto_create_topics) {
+      co_return api_error(errc::topic_not_found);
+    }
+    if (unknown && !create_sent) {
+      create_sent = true;
+      // cluster/client never asks Metadata to auto-create, so do what a Kafka producer's
+      // Metadata request would: create it with the brokers' defaults.
+      std::vector<client::NewTopic> create{client::NewTopic{.name = topic}};
+      auto created = co_await client_->create_topics(std::move(create), kCreateTimeout);
+      if (!created) {
+        co_return api_error(gateway_errc_for(created.error()));
+      }
+      for (const auto& r : *created) {
+        if (r.error && client::as_kafka_error(r.error) != ErrorCode::kTopicAlreadyExists) {
+          co_return api_error(errc::kafka_error, r.error.message() + ": " + r.message);
+        }
+      }
+      continue;
+    }
+    bool led = !unknown && !it->second.partitions.empty() && it->second.error == ErrorCode::kNone;
+    for (size_t i = 0; led && i < it->second.partitions.size(); ++i) {
+      led = it->second.partitions[i].leader.value >= 0;
+    }
+    if (led) {
+      co_return static_cast<int32_t>(it->second.partitions.size());
+    }
+    asio::steady_timer backoff(co_await asio::this_coro::executor, kMetadataBackoff);
+    co_await backoff.async_wait(asio::use_awaitable);
+  }
+  co_return api_error(errc::kafka_retriable, "Leader not available for topic " + topic + ".");
+}
+
+asio::awaitable<ClusterProduceService::Outcome> ClusterProduceService::produce_on_client(
+    std::string topic, std::optional<PartitionId> partition, ProduceRequest request) {
+  Outcome out;
+  auto count = co_await partition_count(topic);
+  if (!count) {
+    out.error = std::move(count.error());
+    co_return out;
+  }
+  auto in_range = [n = *count](std::optional<PartitionId> p) {
+    return !p || (p->value >= 0 && p->value < n);
+  };
+  bool all_in_range = in_range(partition);
+  for (const auto& r : request.records) {
+    all_in_range = all_in_range && in_range(r.partition);
+  }
+  if (!all_in_range) {
+    out.error = api_error(errc::partition_not_found);
+    co_return out;
+  }
+  auto pending = std::make_shared<Pending>(co_await asio::this_coro::executor);
+  pending->offsets.resize(request.records.size());
+  pending->remaining = request.records.size();
+  for (size_t i = 0; i < request.records.size(); ++i) {
+    auto record = to_producer_record(topic, partition, request.records[i]);
+    asio::co_spawn(ioc_->get_executor(), send_one(*producer_, pending, i, std::move(record)),
+                   asio::detached);
+  }
+  if (pending->remaining > 0) {
+    pending->done.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await pending->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  out.response.offsets = std::move(pending->offsets);
+  co_return out;
+}
+
+}  // namespace meridian::gateway
