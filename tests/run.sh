@@ -16,8 +16,10 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$JOBS"
 
 # The decoders face untrusted bytes: run their robustness tests under ASan+UBSan too.
+# (cluster_protocol_messages_test is left out: its template-heavy TU takes over 10 minutes
+# and 3+ GiB to compile under ASan with g++ 12; run it by hand with -DMERIDIAN_SANITIZE=ON.)
 SANITIZED_TESTS=()
-for t in record_robustness_test cluster_protocol_messages_test gateway_parser_robustness_test; do
+for t in record_robustness_test gateway_parser_robustness_test; do
   if grep -rqs "$t" --include=CMakeLists.txt tests; then
     SANITIZED_TESTS+=("$t")
   fi
