@@ -1,19 +1,18 @@
 #include "cluster/broker/broker.h"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/write.hpp>
 
 #include <deque>
 #include <map>
 #include <mutex>
 
+#include "cluster/broker/detail/rpc.h"
+#include "cluster/broker/error_mapping.h"
 #include "cluster/broker/kafka_server.h"
 #include "cluster/broker/metadata_cache.h"
 #include "cluster/broker/metadata_refresher.h"
@@ -28,7 +27,6 @@
 #include "cluster/controller/topic_admin.h"
 #include "cluster/protocol/codec.h"
 #include "cluster/protocol/messages.h"
-#include "common/byte_order.h"
 #include "common/log.h"
 
 namespace meridian::broker {
@@ -40,25 +38,7 @@ using protocol::ErrorCode;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-ErrorCode kafka_error(std::error_code ec) {
-  if (!ec) {
-    return ErrorCode::kNone;
-  }
-  if (ec.category() == controller::error_category()) {
-    switch (static_cast<controller::errc>(ec.value())) {
-      case controller::errc::invalid_topic: return ErrorCode::kInvalidTopicException;
-      case controller::errc::topic_already_exists: return ErrorCode::kTopicAlreadyExists;
-      case controller::errc::invalid_partitions: return ErrorCode::kInvalidPartitions;
-      case controller::errc::invalid_replication_factor: return ErrorCode::kInvalidReplicationFactor;
-      case controller::errc::unknown_topic: return ErrorCode::kUnknownTopicOrPartition;
-      case controller::errc::not_controller: return ErrorCode::kNotController;
-      case controller::errc::timed_out: return ErrorCode::kRequestTimedOut;
-      default: break;
-    }
-  }
-  return ErrorCode::kUnknownServerError;
-}
+constexpr auto kRequestTimeout = std::chrono::milliseconds(10000);
 
 // "PLAINTEXT://host:port" -> (host, port).
 Result<std::pair<std::string, uint16_t>> parse_listener(const std::string& listener) {
@@ -98,7 +78,7 @@ class StoreTopicAdmin final : public TopicAdmin {
       auto created = controller::create_topic(store_, name, n, rf, configs,
                                               controller::racks_of(*live));
       refresher_.trigger();
-      co_return created ? ErrorCode::kNone : kafka_error(created.error());
+      co_return created ? ErrorCode::kNone : to_kafka_error(created.error());
     };
     ErrorCode ec = co_await asio::co_spawn(blocking_, std::move(body), asio::use_awaitable);
     co_return ec;
@@ -108,7 +88,7 @@ class StoreTopicAdmin final : public TopicAdmin {
     auto body = [this, name]() -> asio::awaitable<ErrorCode> {
       auto r = controller::delete_topic(store_, name);
       refresher_.trigger();
-      co_return r ? ErrorCode::kNone : kafka_error(r.error());
+      co_return r ? ErrorCode::kNone : to_kafka_error(r.error());
     };
     ErrorCode ec = co_await asio::co_spawn(blocking_, std::move(body), asio::use_awaitable);
     co_return ec;
@@ -137,18 +117,23 @@ class NetworkBrokerChannel final : public controller::BrokerChannel {
   }
 
  private:
+  struct Frame {
+    std::vector<uint8_t> bytes;
+    int32_t correlation_id = 0;
+  };
+
   template <class T>
-  std::vector<uint8_t> encode(const T& request, int16_t version) {
+  Frame encode(const T& request, int16_t version) {
     protocol::RequestHeader header;
     header.api_version = version;
     header.correlation_id = next_correlation_++;
     header.client_id = "controller-" + std::to_string(self_.value);
     auto frame = protocol::encode_request_frame(header, request);
-    return frame ? std::move(*frame) : std::vector<uint8_t>{};
+    return Frame{frame ? std::move(*frame) : std::vector<uint8_t>{}, header.correlation_id};
   }
 
-  void enqueue(BrokerId to, std::vector<uint8_t> frame) {
-    if (frame.empty()) {
+  void enqueue(BrokerId to, Frame frame) {
+    if (frame.bytes.empty()) {
       return;
     }
     std::lock_guard lock(mutex_);
@@ -161,9 +146,9 @@ class NetworkBrokerChannel final : public controller::BrokerChannel {
   }
 
   asio::awaitable<void> drain(BrokerId to) {
-    tcp::socket socket(io_);
+    std::optional<tcp::socket> socket;
     for (;;) {
-      std::vector<uint8_t> frame;
+      Frame frame;
       {
         std::lock_guard lock(mutex_);
         auto& q = queues_[to.value];
@@ -179,8 +164,7 @@ class NetworkBrokerChannel final : public controller::BrokerChannel {
         if (sent) {
           break;
         }
-        boost::system::error_code ignored;
-        socket.close(ignored);
+        socket.reset();
         refresher_.trigger();
         asio::steady_timer backoff(io_, std::chrono::milliseconds(100));
         co_await backoff.async_wait(kUseTuple);
@@ -188,40 +172,28 @@ class NetworkBrokerChannel final : public controller::BrokerChannel {
     }
   }
 
-  asio::awaitable<bool> send_one(tcp::socket& socket, BrokerId to, const std::vector<uint8_t>& frame) {
-    if (!socket.is_open()) {
+  // One request and its response over the (re)opened connection to `to`.
+  asio::awaitable<bool> send_one(std::optional<tcp::socket>& socket, BrokerId to,
+                                 const Frame& frame) {
+    if (!socket) {
       auto snapshot = metadata_.get();
       const BrokerInfo* info = snapshot->broker(to);
       if (info == nullptr) {
         co_return false;
       }
-      boost::system::error_code ec;
-      auto address = asio::ip::make_address(info->host == "localhost" ? "127.0.0.1" : info->host, ec);
-      if (ec) {
+      auto connected = co_await detail::connect_to(info->host, info->port, kRequestTimeout);
+      if (!connected) {
         co_return false;
       }
-      tcp::endpoint endpoint(address, static_cast<uint16_t>(info->port));
-      auto [connect_ec] = co_await socket.async_connect(endpoint, kUseTuple);
-      if (connect_ec) {
-        co_return false;
-      }
+      socket.emplace(std::move(*connected));
     }
-    auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(frame), kUseTuple);
-    if (write_ec) {
-      co_return false;
-    }
-    uint8_t prefix[4];
-    auto [read_ec, n] = co_await asio::async_read(socket, asio::buffer(prefix), kUseTuple);
-    if (read_ec) {
-      co_return false;
-    }
-    std::vector<uint8_t> response(static_cast<size_t>(std::max(0, load_be<int32_t>(prefix))));
-    auto [body_ec, m] = co_await asio::async_read(socket, asio::buffer(response), kUseTuple);
-    co_return !body_ec;
+    auto response =
+        co_await detail::round_trip(*socket, frame.bytes, frame.correlation_id, kRequestTimeout);
+    co_return static_cast<bool>(response);
   }
 
   struct Queue {
-    std::deque<std::vector<uint8_t>> frames;
+    std::deque<Frame> frames;
     bool draining = false;
   };
   asio::io_context& io_;

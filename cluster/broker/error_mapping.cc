@@ -1,5 +1,6 @@
 #include "cluster/broker/error_mapping.h"
 
+#include "cluster/controller/errc.h"
 #include "cluster/log/errc.h"
 #include "cluster/record/errc.h"
 #include "cluster/replication/errc.h"
@@ -39,6 +40,20 @@ protocol::ErrorCode to_kafka_error(std::error_code ec) noexcept {
       case log::errc::epoch_regression: return ErrorCode::kInvalidRecord;
       case log::errc::closed: return ErrorCode::kNotLeaderOrFollower;
       default: return ErrorCode::kKafkaStorageError;
+    }
+  }
+  if (ec.category() == controller::error_category()) {
+    switch (static_cast<controller::errc>(ec.value())) {
+      case controller::errc::invalid_topic: return ErrorCode::kInvalidTopicException;
+      case controller::errc::topic_already_exists: return ErrorCode::kTopicAlreadyExists;
+      case controller::errc::invalid_partitions: return ErrorCode::kInvalidPartitions;
+      case controller::errc::invalid_replication_factor:
+        return ErrorCode::kInvalidReplicationFactor;
+      case controller::errc::unknown_topic: return ErrorCode::kUnknownTopicOrPartition;
+      case controller::errc::not_controller: return ErrorCode::kNotController;
+      case controller::errc::fenced: return ErrorCode::kStaleControllerEpoch;
+      case controller::errc::timed_out: return ErrorCode::kRequestTimedOut;
+      default: return ErrorCode::kUnknownServerError;
     }
   }
   if (ec.category() == record::error_category()) {
