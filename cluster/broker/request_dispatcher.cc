@@ -90,6 +90,12 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::dispatch
     default:
       break;
   }
+  for (RequestExtension* extension : extensions_) {
+    if (extension->serves(ctx.header.api_key)) {
+      response = co_await extension->handle(ctx.connection, ctx.header, ctx.body);
+      co_return response;
+    }
+  }
   // Advertised (the codec has it) but not served by this broker yet: close, like an unknown key.
   co_return std::vector<uint8_t>{};
 }

@@ -15,6 +15,9 @@
 #include <map>
 #include <string>
 #include <memory>
+#include <optional>
+#include <span>
+#include <vector>
 
 #include "cluster/broker/kafka_server.h"
 #include "cluster/broker/metadata_cache.h"
@@ -38,6 +41,20 @@ class TopicAdmin {
       std::string name, int32_t partitions, int16_t replication_factor,
       std::map<std::string, std::string> configs) = 0;
   virtual boost::asio::awaitable<protocol::ErrorCode> delete_topic(std::string name) = 0;
+};
+
+// A family of requests served by another part of the broker (group coordinator, producer ids,
+// configs, mirror append). Extensions are added before the listener starts and outlive the
+// dispatcher; the first one that serves an API key gets its requests.
+class RequestExtension {
+ public:
+  virtual ~RequestExtension() = default;
+  virtual bool serves(protocol::ApiKey key) const noexcept = 0;
+  // Returns the whole response frame (detail::respond), an empty vector to close the connection
+  // (malformed request), or nullopt for no response at all.
+  virtual boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle(
+      const ConnectionInfo& connection, const protocol::RequestHeader& header,
+      std::span<const uint8_t> body) = 0;
 };
 
 struct DispatcherOptions {
@@ -76,6 +93,9 @@ class RequestDispatcher final : public RequestHandler {
   boost::asio::awaitable<std::optional<std::vector<uint8_t>>> handle(
       const ConnectionInfo& connection, std::span<uint8_t> frame) override;
 
+  // Not thread-safe: call before the listener starts.
+  void add_extension(RequestExtension& extension) { extensions_.push_back(&extension); }
+
   // Wakes long-polling fetches; give this to ReplicaManager as its on_data callback.
   void notify_data();
   const DispatcherCounters& counters() const noexcept { return counters_; }
@@ -98,6 +118,7 @@ class RequestDispatcher final : public RequestHandler {
   TopicAdmin* admin_;
   std::unique_ptr<DataNotifier> notifier_;
   DispatcherCounters counters_;
+  std::vector<RequestExtension*> extensions_;
 };
 
 }  // namespace meridian::broker
