@@ -147,7 +147,7 @@ void Controller::tick() {
   }
   if (active_ && config_.preferred_leader_interval.count() > 0 && now >= next_rebalance_) {
     next_rebalance_ = now + config_.preferred_leader_interval;
-    do_preferred_election();
+    do_auto_rebalance();
   }
 }
 
@@ -295,8 +295,17 @@ void Controller::resign(bool release) {
 
 Result<int32_t> Controller::controlled_shutdown(BrokerId broker,
                                                 std::chrono::milliseconds timeout) {
-  return call_blocking<int32_t>(
-      [this, broker]() -> Result<int32_t> {
+  auto remaining = controlled_shutdown_partitions(broker, timeout);
+  if (!remaining) {
+    return remaining.error();
+  }
+  return static_cast<int32_t>(remaining->size());
+}
+
+Result<std::vector<TopicPartition>> Controller::controlled_shutdown_partitions(
+    BrokerId broker, std::chrono::milliseconds timeout) {
+  return call_blocking<std::vector<TopicPartition>>(
+      [this, broker]() -> Result<std::vector<TopicPartition>> {
         if (!active_) {
           return make_error_code(errc::not_controller);
         }

@@ -38,8 +38,12 @@ struct ControllerConfig {
   BrokerId broker_id{-1};
   // Cluster default of unclean.leader.election.enable; /config/topics/<t> may override it.
   bool unclean_leader_election = false;
-  // auto.leader.rebalance: run a preferred-leader election this often; zero disables.
+  // auto.leader.rebalance.enable + leader.imbalance.check.interval.seconds: check the leader
+  // balance this often; zero disables.
   std::chrono::milliseconds preferred_leader_interval{0};
+  // leader.imbalance.per.broker.percentage: a broker whose preferred partitions are led by
+  // others above this share gets them back at the next check (Kafka's rule, per broker).
+  int32_t imbalance_percentage = 10;
   // Back-off before retrying the election after an unexpected store error.
   std::chrono::milliseconds retry_backoff{500};
 };
@@ -73,6 +77,9 @@ class Controller {
   // member and takes it out of the ISRs. Returns how many partitions it still leads (no other
   // ISR member); the broker retries or gives up, as Kafka's does.
   Result<int32_t> controlled_shutdown(BrokerId broker, std::chrono::milliseconds timeout);
+  // The same, returning the partitions `broker` still leads (the ControlledShutdown response).
+  Result<std::vector<TopicPartition>> controlled_shutdown_partitions(
+      BrokerId broker, std::chrono::milliseconds timeout);
   // Moves leadership to the preferred replica where it is live and in sync; returns the count.
   Result<int32_t> elect_preferred_leaders(std::chrono::milliseconds timeout);
 
@@ -145,8 +152,11 @@ class Controller {
   void on_delete_topics();
   bool delete_topic_nodes(const std::string& topic);
   void on_isr_changes();
-  int32_t do_controlled_shutdown(BrokerId broker);
-  int32_t do_preferred_election();
+  std::vector<TopicPartition> do_controlled_shutdown(BrokerId broker);
+  // Preferred election for `only` (every partition when null).
+  int32_t do_preferred_election(const std::set<TopicPartition>* only = nullptr);
+  // Kafka's checkAndTriggerAutoLeaderRebalance: per preferred broker, above the imbalance share.
+  void do_auto_rebalance();
 
   coord::CoordinationStore& store_;
   const ControllerConfig config_;

@@ -290,9 +290,9 @@ void Controller::on_isr_changes() {
   publish_stats();
 }
 
-int32_t Controller::do_controlled_shutdown(BrokerId broker) {
+std::vector<TopicPartition> Controller::do_controlled_shutdown(BrokerId broker) {
   if (!live_.contains(broker)) {
-    return 0;
+    return {};
   }
   shutting_down_.insert(broker);
   std::vector<TopicPartition> led;
@@ -335,17 +335,56 @@ int32_t Controller::do_controlled_shutdown(BrokerId broker) {
   moved.insert(moved.end(), shrunk.begin(), shrunk.end());
   send_to_replicas(moved);
   publish_stats();
-  auto remaining = std::count_if(states_.begin(), states_.end(),
-                                 [&](const auto& kv) { return kv.second.data.leader == broker; });
+  std::vector<TopicPartition> remaining;
+  for (const auto& [tp, entry] : states_) {
+    if (entry.data.leader == broker) {
+      remaining.push_back(tp);
+    }
+  }
   log()->info("controlled shutdown of broker {}: {} partition(s) changed, {} still led",
-              broker.value, moved.size(), remaining);
-  return static_cast<int32_t>(remaining);
+              broker.value, moved.size(), remaining.size());
+  return remaining;
 }
 
-int32_t Controller::do_preferred_election() {
+void Controller::do_auto_rebalance() {
+  // Kafka's checkAndTriggerAutoLeaderRebalance: for each preferred leader (replicas[0]), the
+  // share of its partitions that someone else leads; above the threshold they go back to it.
+  std::map<BrokerId, std::pair<int, int>> per_broker;  // preferred -> (not led by it, total)
+  for (const auto& [tp, entry] : states_) {
+    const auto* replicas = replicas_of(tp);
+    if (replicas == nullptr || replicas->empty()) {
+      continue;
+    }
+    auto& [imbalanced, total] = per_broker[replicas->front()];
+    ++total;
+    if (entry.data.leader != replicas->front()) {
+      ++imbalanced;
+    }
+  }
+  std::set<TopicPartition> chosen;
+  for (const auto& [broker, counts] : per_broker) {
+    if (!live_.contains(broker) || shutting_down_.contains(broker) ||
+        counts.first * 100 <= config_.imbalance_percentage * counts.second) {
+      continue;
+    }
+    for (const auto& [tp, entry] : states_) {
+      const auto* replicas = replicas_of(tp);
+      if (replicas != nullptr && !replicas->empty() && replicas->front() == broker) {
+        chosen.insert(tp);
+      }
+    }
+  }
+  if (!chosen.empty()) {
+    do_preferred_election(&chosen);
+  }
+}
+
+int32_t Controller::do_preferred_election(const std::set<TopicPartition>* only) {
   std::vector<TopicPartition> all;
   for (const auto& [tp, entry] : states_) {
-    all.push_back(tp);
+    if (only == nullptr || only->contains(tp)) {
+      all.push_back(tp);
+    }
   }
   const auto live = live_ids();
   auto changed =

@@ -62,6 +62,10 @@ std::string_view api_key_name(ApiKey key) noexcept {
       return "DeleteGroups";
     case ApiKey::kDescribeCluster:
       return "DescribeCluster";
+    case ApiKey::kMirrorAppend:
+      return "MirrorAppend";
+    case ApiKey::kMirrorState:
+      return "MirrorState";
   }
   return "Unknown";
 }

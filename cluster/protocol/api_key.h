@@ -37,6 +37,9 @@ enum class ApiKey : int16_t {
   kCreatePartitions = 37,
   kDeleteGroups = 42,
   kDescribeCluster = 60,
+  // Meridian-internal (cross-DC mirror, messages/mirror.h): never advertised to clients.
+  kMirrorAppend = 1000,
+  kMirrorState = 1001,
 };
 
 // "Produce", "Fetch", ... as Kafka names them; "Unknown" otherwise.

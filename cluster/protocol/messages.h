@@ -9,6 +9,7 @@
 #include "cluster/protocol/api_key.h"
 #include "cluster/protocol/messages/api_versions.h"
 #include "cluster/protocol/messages/configs.h"
+#include "cluster/protocol/messages/controlled_shutdown.h"
 #include "cluster/protocol/messages/controller.h"
 #include "cluster/protocol/messages/create_topics.h"
 #include "cluster/protocol/messages/fetch.h"
@@ -35,7 +36,8 @@ using RequestTypes =
              SyncGroupRequest, HeartbeatRequest, LeaveGroupRequest, OffsetCommitRequest,
              OffsetFetchRequest, ListGroupsRequest, DescribeGroupsRequest, DeleteGroupsRequest,
              InitProducerIdRequest, DescribeConfigsRequest, AlterConfigsRequest,
-             CreatePartitionsRequest, DeleteRecordsRequest>;
+             CreatePartitionsRequest, DeleteRecordsRequest,
+             ControlledShutdownRequest>;
 
 // Calls f(std::type_identity<Request>{}) for every implemented request type.
 template <class F>

@@ -5,6 +5,7 @@
 
 #include "cluster/protocol/codec.h"
 #include "cluster/protocol/messages.h"
+#include "cluster/protocol/messages/mirror.h"
 
 namespace meridian::protocol {
 namespace {
@@ -28,6 +29,15 @@ constexpr auto make_table() {
 
 constexpr auto kTable = make_table();
 
+// Meridian-internal APIs (keys >= 1000): served, but never listed in ApiVersions, so Kafka
+// clients (kafka-python, librdkafka) never meet a key they do not know.
+template <class T>
+constexpr ApiVersionRange range_of() {
+  return ApiVersionRange{T::kApiKey, T::kMinVersion, T::kMaxVersion};
+}
+constexpr ApiVersionRange kInternal[] = {range_of<MirrorAppendRequest>(),
+                                         range_of<MirrorStateRequest>()};
+
 }  // namespace
 
 std::span<const ApiVersionRange> supported_apis() noexcept { return kTable; }
@@ -48,6 +58,11 @@ bool is_supported(ApiKey key, int16_t version) noexcept {
 
 std::error_code check_supported(ApiKey key, int16_t version) noexcept {
   auto range = supported_range(key);
+  for (const auto& internal : kInternal) {
+    if (!range && internal.api_key == key) {
+      range = internal;
+    }
+  }
   if (!range) {
     return make_error_code(errc::unknown_api_key);
   }

@@ -16,7 +16,7 @@ APIS = ["ApiVersions", "Metadata", "Produce", "Fetch", "ListOffsets", "OffsetFor
         "CreateTopics", "DeleteTopics", "LeaderAndIsr", "StopReplica", "FindCoordinator",
         "JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch",
         "ListGroups", "DescribeGroups", "DeleteGroups", "InitProducerId", "DescribeConfigs",
-        "AlterConfigs", "CreatePartitions", "DeleteRecords"]
+        "AlterConfigs", "CreatePartitions", "DeleteRecords", "ControlledShutdown"]
 PREFIX = "clients/src/main/resources/common/message/"
 
 

@@ -47,7 +47,9 @@ def load_schemas():
     out = {}
     for s in schemas:
         lo, hi = version_range(s["validVersions"])
-        flex_lo, _ = version_range(s["flexibleVersions"])
+        # "none": no flexible version at all (e.g. ControlledShutdownRequest).
+        flex = s["flexibleVersions"]
+        flex_lo = 1 << 15 if flex == "none" else version_range(flex)[0]
         out[(s["apiKey"], s["kind"])] = (s, range(lo, min(hi, flex_lo - 1) + 1))
     return out
 

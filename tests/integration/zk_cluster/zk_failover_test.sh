@@ -40,6 +40,7 @@ broker.id: $id
 listeners: PLAINTEXT://127.0.0.1:${PORT[$id]}
 log.dirs: $TMP/data/broker-$id
 zookeeper.connect: 127.0.0.1:$ZK_PORT/meridian
+admin.listener: 127.0.0.1:0
 zookeeper.session.timeout.ms: 3000
 num.partitions: 3
 default.replication.factor: 3

@@ -299,7 +299,7 @@ TEST(ErrorCategory, HasReadableMessages) {
 
 TEST(SupportedApis, ListsExactlyTheImplementedRanges) {
   auto apis = supported_apis();
-  ASSERT_EQ(apis.size(), 25u);
+  ASSERT_EQ(apis.size(), 26u);
   for (size_t i = 1; i < apis.size(); ++i) {
     EXPECT_LT(static_cast<int16_t>(apis[i - 1].api_key), static_cast<int16_t>(apis[i].api_key));
   }
@@ -318,6 +318,7 @@ TEST(SupportedApis, ListsExactlyTheImplementedRanges) {
   expect(ApiKey::kOffsetCommit, 0, 7);
   expect(ApiKey::kLeaderAndIsr, 0, 3);
   expect(ApiKey::kStopReplica, 0, 1);
+  expect(ApiKey::kControlledShutdown, 0, 2);
   EXPECT_FALSE(supported_range(ApiKey::kUpdateMetadata).has_value());
   EXPECT_FALSE(supported_range(ApiKey::kDescribeCluster).has_value());
 }
@@ -325,17 +326,17 @@ TEST(SupportedApis, ListsExactlyTheImplementedRanges) {
 TEST(SupportedApis, FallbackFrameIsApiVersionsV0WithUnsupportedVersion) {
   auto frame = api_versions_fallback_frame(0x01020304);
   ASSERT_TRUE(frame.has_value());
-  // size, correlation id, error 35, then the array of 25 (key, min, max) triples.
-  ASSERT_EQ(frame->size(), 4u + 4 + 2 + 4 + 25 * 6);
+  // size, correlation id, error 35, then the array of 26 (key, min, max) triples.
+  ASSERT_EQ(frame->size(), 4u + 4 + 2 + 4 + 26 * 6);
   EXPECT_EQ(B(frame->begin(), frame->begin() + 14),
-            (B{0, 0, 0, 0xA0, 1, 2, 3, 4, 0, 35, 0, 0, 0, 25}));
+            (B{0, 0, 0, 0xA6, 1, 2, 3, 4, 0, 35, 0, 0, 0, 26}));
   auto payload = next_frame(*frame);
   auto parsed = parse_response(**payload);
   ASSERT_TRUE(parsed.has_value());
   auto body = decode<ApiVersionsResponse>(parsed->body, 0);
   ASSERT_TRUE(body.has_value());
   EXPECT_EQ(body->error_code, ErrorCode::kUnsupportedVersion);
-  EXPECT_EQ(body->api_keys.size(), 25u);
+  EXPECT_EQ(body->api_keys.size(), 26u);
 }
 
 TEST(Splicing, FetchRecordsAreReferencedNotCopied) {
@@ -387,7 +388,7 @@ TEST(Dispatch, VisitRequestTypeFindsEveryImplementedKey) {
     });
     EXPECT_TRUE(found);
   }
-  EXPECT_EQ(visited, 25);
+  EXPECT_EQ(visited, 26);
   EXPECT_FALSE(visit_request_type(ApiKey::kSaslHandshake, [](auto) {}));
 }
 
