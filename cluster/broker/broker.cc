@@ -7,15 +7,25 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/as_tuple.hpp>
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
 
+#include "cluster/broker/controlled_shutdown.h"
+#include "cluster/broker/broker_metrics.h"
+#include "cluster/broker/config_applier.h"
+#include "cluster/broker/config_extension.h"
 #include "cluster/broker/detail/rpc.h"
 #include "cluster/broker/error_mapping.h"
+#include "cluster/broker/group_coordinator.h"
+#include "cluster/broker/group_extension.h"
 #include "cluster/broker/kafka_server.h"
 #include "cluster/broker/metadata_cache.h"
 #include "cluster/broker/metadata_refresher.h"
+#include "cluster/broker/producer_ids.h"
+#include "cluster/broker/mirror_extension.h"
+#include "cluster/broker/mirror_registry.h"
 #include "cluster/broker/replica_fetcher.h"
 #include "cluster/broker/replica_manager.h"
 #include "cluster/broker/request_dispatcher.h"
@@ -221,10 +231,22 @@ struct Broker::Impl {
   std::unique_ptr<ReplicaFetcherManager> fetchers;
   std::unique_ptr<StoreTopicAdmin> admin;
   std::unique_ptr<RequestDispatcher> dispatcher;
+  std::unique_ptr<GroupCoordinator> groups;  // consumer groups (issue 5)
+  std::unique_ptr<GroupExtension> group_extension;
+  std::unique_ptr<MirrorRegistry> mirrors;  // cross-DC mirror topics (issue 7)
+  std::unique_ptr<MirrorExtension> mirror_extension;
+  std::unique_ptr<ProducerIdAllocator> producer_ids;  // idempotent producers (issue 5)
+  std::unique_ptr<ProducerIdExtension> producer_id_extension;
+  std::unique_ptr<ConfigApplier> config_applier;  // topic configs (issue 5)
+  std::unique_ptr<ConfigExtension> config_extension;
+  std::unique_ptr<MeteredRequestHandler> metered;  // wraps dispatcher; outlives server
   std::unique_ptr<KafkaServer> server;
   std::unique_ptr<NetworkBrokerChannel> channel;
   std::unique_ptr<controller::Controller> controller;
+  std::unique_ptr<ControlledShutdownHandler> shutdown_handler;
+  std::unique_ptr<BrokerMetricsCollector> collector;
   bool started = false;
+  std::atomic<bool> stopping{false};  // ends the ISR expiration loop
   bool stopped = false;
 };
 
@@ -234,6 +256,9 @@ Broker::~Broker() { stop(); }
 
 BrokerId Broker::id() const noexcept { return impl_->options.config.broker_id; }
 uint16_t Broker::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
+const BrokerConfig& Broker::config() const noexcept { return impl_->options.config; }
+const ReplicaManager* Broker::replica_manager() const noexcept { return impl_->replicas.get(); }
+std::shared_ptr<const ClusterMetadata> Broker::metadata() const { return impl_->metadata.get(); }
 bool Broker::is_controller() const noexcept {
   return impl_->controller && impl_->controller->is_active();
 }
@@ -291,11 +316,60 @@ Result<void> Broker::start() {
   dopts.message_max_bytes = config.message_max_bytes;
   dopts.auto_create_topics = config.auto_create_topics_enable;
   d.dispatcher = std::make_unique<RequestDispatcher>(dopts, *d.replicas, d.metadata, d.admin.get());
+  // ControlledShutdown reaches us only once our controller won /controller, i.e. after start().
+  d.shutdown_handler = std::make_unique<ControlledShutdownHandler>(
+      d.blocking.get_executor(),
+      [&d](BrokerId broker) -> Result<std::vector<controller::TopicPartition>> {
+        if (!d.controller) {
+          return controller::make_error_code(controller::errc::not_controller);
+        }
+        return d.controller->controlled_shutdown_partitions(broker, std::chrono::seconds(10));
+      });
+  d.dispatcher->add_extension(*d.shutdown_handler);
+  GroupCoordinatorOptions gopts;
+  gopts.self = config.broker_id;
+  gopts.offsets_topic_partitions = config.offsets_topic_num_partitions;
+  gopts.offsets_topic_replication_factor = config.offsets_topic_replication_factor;
+  gopts.commit_timeout = config.offsets_commit_timeout;
+  gopts.max_metadata_bytes = config.offset_metadata_max_bytes;
+  gopts.group.min_session_timeout = config.group_min_session_timeout;
+  gopts.group.max_session_timeout = config.group_max_session_timeout;
+  gopts.group.initial_rebalance_delay = config.group_initial_rebalance_delay;
+  d.groups = std::make_unique<GroupCoordinator>(d.io.get_executor(), d.blocking.get_executor(),
+                                                gopts, *d.replicas, d.metadata, d.admin.get());
+  d.replicas->add_state_listener(
+      [&d](const TopicPartition& tp, const std::optional<replication::PartitionState>& state) {
+        d.groups->on_partition_state(tp, state);
+      });
+  d.group_extension = std::make_unique<GroupExtension>(*d.groups);
+  d.dispatcher->add_extension(*d.group_extension);
+  d.mirrors = std::make_unique<MirrorRegistry>(*d.store);
+  d.mirrors->start();
+  d.mirrors->register_for(*d.replicas);
+  d.mirror_extension = std::make_unique<MirrorExtension>(*d.replicas, *d.mirrors,
+                                                         d.blocking.get_executor());
+  d.dispatcher->add_extension(*d.mirror_extension);
+  d.groups->start();
+  d.producer_ids = std::make_unique<ProducerIdAllocator>(*d.store, config.broker_id);
+  d.producer_id_extension =
+      std::make_unique<ProducerIdExtension>(*d.producer_ids, d.blocking.get_executor());
+  d.dispatcher->add_extension(*d.producer_id_extension);
+  d.config_applier = std::make_unique<ConfigApplier>(*d.store, d.io.get_executor(),
+                                                     d.blocking.get_executor(), *d.replicas);
+  d.config_extension = std::make_unique<ConfigExtension>(*d.store, d.blocking.get_executor(),
+                                                         config, d.config_applier.get());
+  d.dispatcher->add_extension(*d.config_extension);
+  d.config_applier->start();
   KafkaServerOptions sopts;
   sopts.host = listener->first;
   sopts.port = listener->second;
   sopts.max_request_bytes = static_cast<uint32_t>(config.socket_request_max_bytes);
-  d.server = std::make_unique<KafkaServer>(d.io, sopts, *d.dispatcher);
+  RequestHandler* handler = d.dispatcher.get();
+  if (d.options.metrics) {
+    d.metered = std::make_unique<MeteredRequestHandler>(*d.dispatcher, d.options.metric_labels);
+    handler = d.metered.get();
+  }
+  d.server = std::make_unique<KafkaServer>(d.io, sopts, *handler);
   try {
     d.server->start();
   } catch (const boost::system::system_error& e) {
@@ -309,6 +383,15 @@ Result<void> Broker::start() {
   reg.id = config.broker_id;
   reg.host = listener->first;
   reg.port = d.server->port();
+  // advertised.listeners with an explicit port (e.g. a fault proxy or NAT in front of this
+  // broker) is what clients are told; port 0 there means "the port we bound".
+  if (auto advertised = parse_listener(config.advertised_listeners.empty()
+                                           ? config.listeners.front()
+                                           : config.advertised_listeners.front());
+      advertised && advertised->second != 0) {
+    reg.host = advertised->first;
+    reg.port = advertised->second;
+  }
   if (!config.broker_rack.empty()) {
     reg.rack = config.broker_rack;
   }
@@ -316,8 +399,18 @@ Result<void> Broker::start() {
   if (auto p = coord::ensure_path(*d.store, controller::kBrokerIdsPath); !p) {
     return p.error();
   }
+  // After a crash the previous incarnation's ephemeral registration lives until its session
+  // times out; wait that long for it to go (Kafka's checkedEphemeralCreate does the same).
+  auto register_deadline = std::chrono::steady_clock::now() + d.options.coord.session_timeout +
+                           std::chrono::seconds(2);
   auto registered = d.store->create(controller::broker_path(config.broker_id),
                                     controller::encode_broker(reg), coord::CreateMode::kEphemeral);
+  while (!registered && registered.error() == coord::errc::node_exists &&
+         std::chrono::steady_clock::now() < register_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    registered = d.store->create(controller::broker_path(config.broker_id),
+                                 controller::encode_broker(reg), coord::CreateMode::kEphemeral);
+  }
   if (!registered) {
     return registered.error();
   }
@@ -328,11 +421,45 @@ Result<void> Broker::start() {
   controller::ControllerConfig cc;
   cc.broker_id = config.broker_id;
   cc.unclean_leader_election = config.unclean_leader_election_enable;
+  if (config.auto_leader_rebalance_enable) {
+    cc.preferred_leader_interval = config.leader_imbalance_check_interval;
+  }
+  cc.imbalance_percentage = config.leader_imbalance_per_broker_percentage;
   d.controller = std::make_unique<controller::Controller>(*d.store, cc, *d.channel);
   d.controller->start();
+  start_isr_expiration();
   d.started = true;
+  if (d.options.metrics) {
+    d.collector = std::make_unique<BrokerMetricsCollector>(
+        *this, BrokerMetricsOptions{d.options.metric_labels, d.options.metrics_interval});
+    d.collector->start();
+  }
   logger("broker")->info("broker {} serving on {}:{}", config.broker_id.value, reg.host, reg.port);
   return {};
+}
+
+// Kafka's isr-expiration task: every replica.lag.time.max.ms / 2 each leader drops the
+// followers that have not caught up for longer, even when no fetch or produce arrives to make
+// it look (a SIGSTOPped or partitioned follower sends nothing at all).
+void Broker::start_isr_expiration() {
+  auto& d = *impl_;
+  auto period = std::max(std::chrono::milliseconds(50), d.options.config.replica_lag_time_max / 2);
+  auto loop = [&d, period]() -> asio::awaitable<void> {
+    asio::steady_timer timer(d.io);
+    while (!d.stopping.load()) {
+      timer.expires_after(period);
+      co_await timer.async_wait(kUseTuple);
+      auto partitions = d.replicas->all();
+      for (auto& entry : partitions) {
+        if (d.stopping.load()) {
+          break;
+        }
+        size_t removed = co_await entry.second->maybe_shrink_isr();
+        (void)removed;
+      }
+    }
+  };
+  asio::co_spawn(d.io, std::move(loop), asio::detached);
 }
 
 void Broker::stop() {
@@ -341,17 +468,41 @@ void Broker::stop() {
     return;
   }
   d.stopped = true;
+  d.stopping = true;
+  if (d.collector) {
+    d.collector->stop();  // before any part it samples goes away
+  }
+  if (d.started && d.controller && d.options.config.controlled_shutdown_enable) {
+    ControlledShutdownOptions cso;
+    cso.self = d.options.config.broker_id;
+    cso.max_retries = d.options.config.controlled_shutdown_max_retries;
+    cso.retry_backoff = d.options.config.controlled_shutdown_retry_backoff;
+    ShutdownCall local = [&d](BrokerId self) {
+      return d.controller->controlled_shutdown_partitions(self, std::chrono::seconds(10));
+    };
+    (void)run_controlled_shutdown(d.io, *d.store, d.metadata, local, cso);
+  }
   if (d.controller) {
     d.controller->stop();
   }
   if (d.refresher) {
     d.refresher->stop();
   }
+  if (d.mirrors) {
+    d.mirrors->unregister_for(*d.replicas);
+    d.mirrors->stop();
+  }
   if (d.fetchers) {
     d.fetchers->stop();
   }
+  if (d.config_applier) {
+    d.config_applier->stop();
+  }
   if (d.server) {
     asio::post(d.io, [&d] { d.server->stop(); });
+  }
+  if (d.groups && !d.threads.empty()) {
+    asio::co_spawn(d.io, d.groups->stop(), asio::use_future).wait();  // answers parked joins
   }
   if (d.replicas && !d.threads.empty()) {
     asio::co_spawn(d.io, d.replicas->stop_all(), asio::use_future).wait();

@@ -11,6 +11,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@
 namespace meridian::broker {
 
 class MetadataCache;
+struct ClusterMetadata;
 class MetadataRefresher;
 class ReplicaManager;
 class RequestDispatcher;
@@ -35,6 +38,12 @@ struct BrokerOptions {
   coord::CoordConfig coord;
   std::string cluster_id = "meridian";
   int io_threads = 1;
+  // Prometheus metrics (broker_metrics.h) in admin::registry(), with these labels on every
+  // series (`broker`, and `datacenter` in meridian dev). Off by default: tests hosting many
+  // brokers in one process would otherwise share series.
+  bool metrics = false;
+  std::map<std::string, std::string> metric_labels;
+  std::chrono::milliseconds metrics_interval{2000};
 };
 
 class Broker {
@@ -55,7 +64,14 @@ class Broker {
   uint16_t port() const noexcept;
   bool is_controller() const noexcept;
 
+  // Read-only views for metrics and status; valid between start() and stop() (null before).
+  const BrokerConfig& config() const noexcept;
+  const ReplicaManager* replica_manager() const noexcept;
+  std::shared_ptr<const ClusterMetadata> metadata() const;
+
  private:
+  void start_isr_expiration();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

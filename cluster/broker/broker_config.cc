@@ -22,7 +22,20 @@ config::Schema make_schema() {
   s.add({"min.insync.replicas", Type::kInt, "1", "Minimum ISR size for acks=all produce.", 1, 32767});
   s.add({"replica.lag.time.max.ms", Type::kInt, "30000", "A follower not caught up for this long leaves the ISR.", 1, kIntMax});
   s.add({"unclean.leader.election.enable", Type::kBool, "false", "Elect an out-of-sync replica when no ISR member is alive (may lose data)."});
+  s.add({"controlled.shutdown.enable", Type::kBool, "true", "On SIGTERM, move leadership to other ISR members before stopping."});
+  s.add({"controlled.shutdown.max.retries", Type::kInt, "3", "Controlled shutdown attempts after the first before stopping anyway.", 0, kIntMax});
+  s.add({"controlled.shutdown.retry.backoff.ms", Type::kInt, "5000", "Wait between controlled shutdown attempts.", 0, kIntMax});
+  s.add({"auto.leader.rebalance.enable", Type::kBool, "true", "The controller moves leadership back to preferred replicas when imbalanced."});
+  s.add({"leader.imbalance.check.interval.seconds", Type::kInt, "300", "How often the controller checks the leader balance.", 1, kIntMax});
+  s.add({"leader.imbalance.per.broker.percentage", Type::kInt, "10", "Share of a broker's preferred partitions led elsewhere that triggers a rebalance.", 0, 100});
   s.add({"auto.create.topics.enable", Type::kBool, "true", "Create a topic on first metadata request or produce."});
+  s.add({"offsets.topic.num.partitions", Type::kInt, "50", "Partitions of __consumer_offsets (fixed once it exists).", 1, 10000});
+  s.add({"offsets.topic.replication.factor", Type::kInt, "3", "Replication factor of __consumer_offsets (capped by the live brokers).", 1, 32767});
+  s.add({"offsets.commit.timeout.ms", Type::kInt, "5000", "Wait for an offset commit to reach every in-sync replica.", 1, kIntMax});
+  s.add({"offset.metadata.max.bytes", Type::kInt, "4096", "Largest metadata string of a committed offset.", 0, kIntMax});
+  s.add({"group.min.session.timeout.ms", Type::kInt, "6000", "Smallest session timeout a group member may ask for.", 1, kIntMax});
+  s.add({"group.max.session.timeout.ms", Type::kInt, "1800000", "Largest session timeout a group member may ask for.", 1, kIntMax});
+  s.add({"group.initial.rebalance.delay.ms", Type::kInt, "3000", "Wait for more members before the first rebalance of an empty group.", 0, kIntMax});
   s.add({"log.segment.bytes", Type::kInt, "1073741824", "Roll a segment at this size.", 1024, kIntMax});
   s.add({"log.segment.ms", Type::kInt, "604800000", "Roll a segment at this age.", 1, INT64_MAX});
   s.add({"log.retention.ms", Type::kInt, "604800000", "Delete segments older than this (-1: keep).", -1, INT64_MAX});
@@ -61,6 +74,24 @@ BrokerConfig BrokerConfig::from_values(const config::Values& v) {
   c.replica_lag_time_max = std::chrono::milliseconds(v.get_int("replica.lag.time.max.ms"));
   c.unclean_leader_election_enable = v.get_bool("unclean.leader.election.enable");
   c.auto_create_topics_enable = v.get_bool("auto.create.topics.enable");
+  c.offsets_topic_num_partitions = static_cast<int32_t>(v.get_int("offsets.topic.num.partitions"));
+  c.offsets_topic_replication_factor =
+      static_cast<int16_t>(v.get_int("offsets.topic.replication.factor"));
+  c.offsets_commit_timeout = std::chrono::milliseconds(v.get_int("offsets.commit.timeout.ms"));
+  c.offset_metadata_max_bytes = static_cast<int32_t>(v.get_int("offset.metadata.max.bytes"));
+  c.group_min_session_timeout = std::chrono::milliseconds(v.get_int("group.min.session.timeout.ms"));
+  c.group_max_session_timeout = std::chrono::milliseconds(v.get_int("group.max.session.timeout.ms"));
+  c.group_initial_rebalance_delay =
+      std::chrono::milliseconds(v.get_int("group.initial.rebalance.delay.ms"));
+  c.controlled_shutdown_enable = v.get_bool("controlled.shutdown.enable");
+  c.controlled_shutdown_max_retries = static_cast<int32_t>(v.get_int("controlled.shutdown.max.retries"));
+  c.controlled_shutdown_retry_backoff =
+      std::chrono::milliseconds(v.get_int("controlled.shutdown.retry.backoff.ms"));
+  c.auto_leader_rebalance_enable = v.get_bool("auto.leader.rebalance.enable");
+  c.leader_imbalance_check_interval =
+      std::chrono::seconds(v.get_int("leader.imbalance.check.interval.seconds"));
+  c.leader_imbalance_per_broker_percentage =
+      static_cast<int32_t>(v.get_int("leader.imbalance.per.broker.percentage"));
   c.log_segment_bytes = v.get_int("log.segment.bytes");
   c.log_segment_ms = std::chrono::milliseconds(v.get_int("log.segment.ms"));
   c.log_retention_ms = v.get_int("log.retention.ms");

@@ -31,7 +31,23 @@ struct BrokerConfig {
   int16_t min_insync_replicas = 1;
   std::chrono::milliseconds replica_lag_time_max{30000};
   bool unclean_leader_election_enable = false;
+  // Controlled shutdown on SIGTERM / stop(): ask the controller to move leadership away first.
+  bool controlled_shutdown_enable = true;
+  int32_t controlled_shutdown_max_retries = 3;
+  std::chrono::milliseconds controlled_shutdown_retry_backoff{5000};
+  // Automatic preferred-leader rebalance run by the active controller.
+  bool auto_leader_rebalance_enable = true;
+  std::chrono::seconds leader_imbalance_check_interval{300};
+  int32_t leader_imbalance_per_broker_percentage = 10;
   bool auto_create_topics_enable = true;
+  // Group coordinator (issue 5), Kafka's keys. 50 partitions as in Kafka (see group_coordinator.h).
+  int32_t offsets_topic_num_partitions = 50;
+  int16_t offsets_topic_replication_factor = 3;
+  std::chrono::milliseconds offsets_commit_timeout{5000};
+  int32_t offset_metadata_max_bytes = 4096;
+  std::chrono::milliseconds group_min_session_timeout{6000};
+  std::chrono::milliseconds group_max_session_timeout{1800000};
+  std::chrono::milliseconds group_initial_rebalance_delay{3000};
   int64_t log_segment_bytes = 1073741824;
   std::chrono::milliseconds log_segment_ms{604800000};
   int64_t log_retention_ms = 604800000;  // -1: unlimited

@@ -4,6 +4,7 @@
 #include "cluster/log/errc.h"
 #include "cluster/record/errc.h"
 #include "cluster/replication/errc.h"
+#include "cluster/replication/producer_state.h"
 
 namespace meridian::broker {
 
@@ -28,6 +29,19 @@ protocol::ErrorCode to_kafka_error(std::error_code ec) noexcept {
       case replication::errc::stale_state: return ErrorCode::kStaleControllerEpoch;
       case replication::errc::storage_error: return ErrorCode::kKafkaStorageError;
       case replication::errc::shutting_down: return ErrorCode::kNotLeaderOrFollower;
+    }
+  }
+  if (ec.category() == replication::producer_error_category()) {
+    switch (static_cast<replication::producer_errc>(ec.value())) {
+      case replication::producer_errc::ok: return ErrorCode::kNone;
+      case replication::producer_errc::out_of_order_sequence:
+        return ErrorCode::kOutOfOrderSequenceNumber;
+      // Produce answers INVALID_PRODUCER_EPOCH at every version (Kafka 2.7+ too; PRODUCER_FENCED
+      // is for the transaction APIs).
+      case replication::producer_errc::invalid_producer_epoch:
+        return ErrorCode::kInvalidProducerEpoch;
+      case replication::producer_errc::unknown_producer_id: return ErrorCode::kUnknownProducerId;
+      case replication::producer_errc::multiple_batches: return ErrorCode::kInvalidRecord;
     }
   }
   if (ec.category() == log::error_category()) {

@@ -62,6 +62,11 @@ asio::awaitable<Result<void>> ReplicaManager::apply(TopicPartition tp,
   if (applied && listener_) {
     listener_(tp, applied_state);
   }
+  for (const auto& more : more_listeners_) {
+    if (applied) {
+      more(tp, applied_state);
+    }
+  }
   co_return applied;
 }
 
@@ -77,6 +82,9 @@ asio::awaitable<Result<void>> ReplicaManager::stop_replica(TopicPartition tp, bo
   }
   if (listener_) {
     listener_(tp, std::nullopt);
+  }
+  for (const auto& more : more_listeners_) {
+    more(tp, std::nullopt);
   }
   if (partition) {
     co_await partition->stop();

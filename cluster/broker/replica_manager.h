@@ -68,6 +68,9 @@ class ReplicaManager {
   using StateListener =
       std::function<void(const TopicPartition&, const std::optional<replication::PartitionState>&)>;
   void set_state_listener(StateListener listener) { listener_ = std::move(listener); }
+  // More listeners (the group coordinator follows __consumer_offsets leadership here); called
+  // after the one above, in the order added. Add before the first apply().
+  void add_state_listener(StateListener listener) { more_listeners_.push_back(std::move(listener)); }
 
  private:
   Result<std::shared_ptr<replication::Partition>> get_or_open(const TopicPartition& tp);
@@ -80,6 +83,7 @@ class ReplicaManager {
   std::map<TopicPartition, std::shared_ptr<replication::Partition>> partitions_;
   int32_t controller_epoch_ = -1;
   StateListener listener_;
+  std::vector<StateListener> more_listeners_;
 };
 
 }  // namespace meridian::broker

@@ -8,9 +8,11 @@
 #include "cluster/broker/data_notifier.h"
 #include "cluster/broker/detail/respond.h"
 #include "cluster/broker/error_mapping.h"
+#include "cluster/broker/mirror_registry.h"
 #include "cluster/broker/request_dispatcher.h"
 #include "cluster/protocol/messages.h"
 #include "cluster/record/batch_view.h"
+#include "common/log.h"
 
 namespace meridian::broker {
 
@@ -35,6 +37,19 @@ struct WaitGroup {
   }
 };
 
+// The mirror state of `topic` when it is a read-only mirror, else null.
+const MirrorEntry* read_only_mirror(const std::map<std::string, MirrorEntry>* mirrors,
+                                    const std::string& topic) {
+  if (mirrors == nullptr) {
+    return nullptr;
+  }
+  auto it = mirrors->find(topic);
+  if (it == mirrors->end() || !mirror_state_is_read_only(it->second.record.state)) {
+    return nullptr;
+  }
+  return &it->second;
+}
+
 }  // namespace
 
 asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_produce(
@@ -54,6 +69,8 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_p
   protocol::ProduceResponse response;
   std::vector<Slot> slots;
   auto metadata = metadata_.get();
+  // Mirror topics are read-only (docs/mirror.md): the link appends, clients may not.
+  auto mirrors = MirrorRegistry::snapshot_for(replicas_);
   response.responses.reserve(request->topics.size());
   for (const auto& topic : request->topics) {
     auto& out_topic = response.responses.emplace_back();
@@ -69,6 +86,14 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_p
         out.error_code = metadata->partition(topic.name, p.index)
                              ? ErrorCode::kNotLeaderOrFollower
                              : ErrorCode::kUnknownTopicOrPartition;
+      } else if (const MirrorEntry* m = read_only_mirror(mirrors.get(), topic.name)) {
+        // Kafka has no code for "read-only topic"; INVALID_REQUEST is not retriable, and the
+        // message (Produce v8+) says what to do.
+        out.error_code = ErrorCode::kInvalidRequest;
+        out.error_message = "topic " + topic.name + " is a read-only mirror (link " +
+                            m->record.link_name + ", " + m->record.state +
+                            "); promote or fail it over to write";
+        logger("kafka")->debug("produce to read-only mirror topic {} refused", topic.name);
       } else if (!p.records || p.records->empty()) {
         out.error_code = ErrorCode::kCorruptMessage;
       } else if (p.records->size() > static_cast<size_t>(options_.message_max_bytes)) {

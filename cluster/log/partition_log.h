@@ -109,6 +109,9 @@ class PartitionLog {
 
   const OpenStats& open_stats() const noexcept { return open_stats_; }
   const LogConfig& config() const noexcept { return config_; }
+  // Topic config change (partition_log_config.cc): later rolls, retention passes and flushes use
+  // `config`; existing segments stay as they are. Errors: invalid_config.
+  Result<void> set_config(LogConfig config);
   const std::filesystem::path& dir() const noexcept { return dir_; }
 
   // Drops the log like a killed process would: nothing more is flushed or marked clean.

@@ -144,18 +144,30 @@ asio::awaitable<Result<AppendResult>> Partition::do_append(std::span<uint8_t> ba
       static_cast<int>(state_.isr.size()) < config_.min_insync_replicas) {
     co_return make_error_code(errc::not_enough_replicas);
   }
-  auto appended = log_->append(batches, state_.leader_epoch);
-  if (!appended) {
-    co_return appended.error();
+  // An idempotent producer's retry of a batch we hold is acknowledged at its original
+  // offsets (and, with acks=all, once the HW passes them) without a second append.
+  auto duplicate = check_producers(batches);
+  if (!duplicate) {
+    co_return duplicate.error();
   }
-  AppendResult result{appended->first_offset, appended->last_offset, log_->log_start_offset()};
-  maybe_advance_hw();
-  publish_snapshot();
-  notify_data();
+  AppendResult result;
+  if (*duplicate) {
+    result = **duplicate;
+  } else {
+    auto appended = log_->append(batches, state_.leader_epoch);
+    if (!appended) {
+      co_return appended.error();
+    }
+    record_producers(batches);
+    result = {appended->first_offset, appended->last_offset, log_->log_start_offset()};
+    maybe_advance_hw();
+    publish_snapshot();
+    notify_data();
+  }
   if (acks != Acks::kAll) {
     co_return result;
   }
-  auto required = appended->last_offset + 1;
+  auto required = result.last_offset + 1;
   uint64_t term = leader_term_;
   if (hw_ < required) {
     auto waiter = std::make_shared<AckWaiter>(strand_, required, timeout);
@@ -369,6 +381,7 @@ asio::awaitable<Result<Offset>> Partition::append_as_follower(std::span<const ui
       if (!appended) {
         co_return appended.error();
       }
+      record_producers(batches);
     }
     Offset new_hw = std::min(leader_high_watermark, leo());
     if (new_hw > hw_) {
@@ -385,6 +398,7 @@ asio::awaitable<Result<void>> Partition::truncate_to(Offset end) {
   auto body = [this, end]() -> asio::awaitable<Result<void>> {
     auto r = log_->truncate_to(end);
     if (r) {
+      truncate_producers(end);
       hw_ = std::min(hw_, leo());
       publish_snapshot();
     }
@@ -397,6 +411,7 @@ asio::awaitable<Result<void>> Partition::reset_to(Offset start) {
   auto body = [this, start]() -> asio::awaitable<Result<void>> {
     auto r = log_->truncate_fully_and_start_at(start);
     if (r) {
+      truncate_producers(Offset(-1));  // nothing left: the table is empty
       hw_ = start;
       publish_snapshot();
     }
@@ -463,6 +478,7 @@ asio::awaitable<void> Partition::maintain() {
     if (auto r = log_->enforce_retention(); r && r->segments_deleted > 0) {
       publish_snapshot();
     }
+    maintain_producers();
     (void)log_->roll_if_due();
     (void)log_->flush_if_due();
   };

@@ -30,6 +30,7 @@
 
 #include "cluster/log/partition_log.h"
 #include "cluster/replication/errc.h"
+#include "cluster/replication/producer_state.h"
 #include "common/ids.h"
 #include "common/result.h"
 
@@ -83,6 +84,13 @@ struct PartitionRead {
   Offset log_end_offset{0};
 };
 
+// Cross-DC mirror append (partition_mirror.cc, DESIGN.md §6).
+struct MirrorAppendOptions {
+  Offset reset_log_start{-1};  // >= 0: an empty log first restarts here
+  Offset truncate_to{-1};      // >= 0: drop the suffix from here first (failback)
+  std::chrono::milliseconds timeout{30000};
+};
+
 // A consistent view for metadata, metrics and tests; readable from any thread.
 struct PartitionSnapshot {
   Role role = Role::kNone;
@@ -118,6 +126,16 @@ class Partition {
   boost::asio::awaitable<Result<AppendResult>> append_as_leader(std::span<uint8_t> batches,
                                                                 Acks acks,
                                                                 std::chrono::milliseconds timeout);
+
+  // Leader of a mirror topic: appends the source DC's batches at their own offsets (stamped
+  // with our leader epoch) and waits until the HW passes them (acks=all). The first batch must
+  // start exactly at our LEO: a gap or an overlap is offset_out_of_range, never papered over
+  // (the caller reads our LEO from snapshot() and resumes there). `batches` must stay alive
+  // until this completes. Errors: as append_as_leader plus offset_out_of_range;
+  // options.truncate_to on a partition with other replicas is refused (stale_state): followers
+  // would keep the dropped suffix under the same leader epoch.
+  boost::asio::awaitable<Result<AppendResult>> append_mirror_as_leader(
+      std::span<uint8_t> batches, MirrorAppendOptions options);
 
   // Leader: consumer read (bound = HW) or follower fetch (bound = LEO; `follower` set): the
   // follower's fetch offset is its LEO, which moves the HW and may expand the ISR.
@@ -158,6 +176,14 @@ class Partition {
 
   PartitionSnapshot snapshot() const;
 
+  // Idempotent producers (partition_producers.cc): the state of one producer id, loaded from
+  // the log first if needed (tests, tools).
+  boost::asio::awaitable<std::optional<ProducerEntry>> producer_entry(ProducerId id);
+  // Topic config changes (AlterConfigs): min.insync.replicas and the log's retention/roll keys
+  // take effect from the next append or maintenance pass. Errors: log invalid_config.
+  boost::asio::awaitable<Result<void>> update_config(PartitionConfig config,
+                                                     log::LogConfig log_config);
+
   // Test hook: a clock other than steady_clock for lag decisions.
   void set_clock_for_test(std::function<std::chrono::steady_clock::time_point()> clock);
 
@@ -179,6 +205,12 @@ class Partition {
   void publish_snapshot();
   void notify_data();
   Offset leo() const { return log_->log_end_offset(); }
+  // partition_producers.cc: a duplicate's original offsets, nullopt to append, or an error.
+  Result<std::optional<AppendResult>> check_producers(std::span<const uint8_t> batches);
+  void record_producers(std::span<const uint8_t> batches);
+  void load_producers();
+  void truncate_producers(Offset end);
+  void maintain_producers();
   std::chrono::steady_clock::time_point now() const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -199,6 +231,8 @@ class Partition {
   uint64_t leader_term_ = 0;  // +1 each time this replica becomes leader
   bool isr_write_in_flight_ = false;
   bool stopped_ = false;
+  ProducerStateTable producers_;
+  bool producers_loaded_ = false;  // rebuilt lazily from the log (open, unclean truncation)
 
   mutable std::mutex snapshot_mutex_;  // guards only snapshot_, never held across work
   PartitionSnapshot snapshot_;
