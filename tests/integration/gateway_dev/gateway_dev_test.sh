@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 finish() { echo "gateway_dev_test: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
-"$MERIDIAN" dev --brokers 1 --port 0 --gateway-port 0 --data-dir "$TMP/data" \
+"$MERIDIAN" dev --brokers 1 --port 0 --gateway-port 0 --admin-port 0 --data-dir "$TMP/data" \
   --set num.partitions=3 >"$TMP/dev.out" 2>"$TMP/dev.err" &
 DEV_PID=$!
 BOOT=""
