@@ -1,0 +1,213 @@
+// The copy loop of one mirrored partition (detail/link_state.h):
+//   1. learn the target's log end (an empty MirrorAppend, which also checks the link epoch);
+//   2. fetch from the source at exactly that offset;
+//   3. MirrorAppend the whole batches that start there; the response carries the new log end.
+// Any failure (source or target unreachable, leader moved, overlap after a lost response) goes
+// back to step 1 after a backoff, so the position always comes from the target itself: no gap,
+// no duplicate, whatever failed in between.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+
+#include "cluster/record/batch_view.h"
+#include "common/log.h"
+#include "mirror/detail/link_state.h"
+#include "mirror/target_rpc.h"
+
+namespace meridian::mirror::detail {
+
+namespace asio = boost::asio;
+using protocol::ErrorCode;
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+namespace {
+
+constexpr std::chrono::milliseconds kMinBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{2000};
+constexpr int32_t kAppendTimeoutMs = 30000;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Slice whole_batches(const std::vector<uint8_t>& records, int64_t offset) {
+  Slice s;
+  s.next = offset;
+  std::span<const uint8_t> all(records);
+  size_t pos = 0;
+  while (pos < all.size()) {
+    auto view = record::BatchView::parse(all.subspan(pos));
+    if (!view) {
+      break;  // the partial batch a fetch may end with
+    }
+    if (view->next_offset().value <= s.next && s.end == 0) {
+      pos += view->size_bytes();
+      s.begin = pos;
+      continue;
+    }
+    if (view->base_offset().value != s.next) {
+      s.misaligned = s.end == 0;
+      break;
+    }
+    s.next = view->next_offset().value;
+    s.records += view->last_offset_delta() + 1;
+    s.max_timestamp = std::max(s.max_timestamp, view->max_timestamp());
+    pos += view->size_bytes();
+    s.end = pos;
+  }
+  if (s.end == 0) {
+    s.end = s.begin;
+  }
+  return s;
+}
+
+namespace {
+
+protocol::MirrorAppendRequest base_request(const PartitionTask& task) {
+  protocol::MirrorAppendRequest r;
+  r.link_name = task.link_name;
+  r.link_epoch = task.link_epoch;
+  r.topic = task.mirror_topic;
+  r.partition = task.partition;
+  r.timeout_ms = kAppendTimeoutMs;
+  return r;
+}
+
+void update_lag(PartitionTask& task) {
+  auto& s = task.status;
+  s.lag_records = std::max<int64_t>(0, s.source_high_watermark - s.mirrored_offset);
+  s.lag_bytes = static_cast<int64_t>(static_cast<double>(s.lag_records) * task.bytes_per_record);
+  s.lag_seconds = std::chrono::duration<double>(Clock::now() - task.caught_up_at).count();
+}
+
+}  // namespace
+
+asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
+                                    std::shared_ptr<PartitionTask> task) {
+  task->running = true;
+  auto backoff = kMinBackoff;
+  int64_t offset = -1;      // the target's log end, as last reported by the target
+  int64_t reset_start = -1; // the source's log start, when an empty target must start there
+  auto fail = [&](const std::string& message) -> asio::awaitable<void> {
+    if (task->status.last_error != message) {
+      logger("mirror")->warn("[link={} tp={}-{}] {}", task->link_name, task->mirror_topic,
+                             task->partition, message);
+    }
+    task->status.last_error = message;
+    task->status.state = "backoff";
+    offset = -1;
+    update_lag(*task);
+    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !task->stop;
+         waited += std::chrono::milliseconds(50)) {
+      co_await sleep_for(std::chrono::milliseconds(50));
+    }
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  };
+  while (!task->stop && !link->stopping) {
+    if (offset < 0) {
+      auto request = base_request(*task);
+      request.reset_log_start = reset_start;
+      auto r = co_await mirror_append(*task->target, request);
+      if (!r) {
+        std::string why = "target unreachable: " + r.error().message();
+        co_await fail(why);
+        continue;
+      }
+      if (r->error_code != ErrorCode::kNone) {
+        if (r->error_code == ErrorCode::kFencedLeaderEpoch) {
+          task->stop = true;
+          task->status.state = "error";
+          task->status.last_error = r->error_message.value_or("fenced");
+          break;
+        }
+        std::string why = "target refused: " + r->error_message.value_or(std::string(protocol::error_code_name(r->error_code)));
+        co_await fail(why);
+        continue;
+      }
+      offset = r->log_end_offset;
+      reset_start = -1;
+      task->status.mirrored_offset = offset;
+    }
+    auto sent = Clock::now();
+    std::string topic = task->source_topic;
+    auto fetched = co_await task->source->fetch(topic, PartitionId(task->partition),
+                                                Offset(offset), link->options.fetch_max_bytes,
+                                                link->options.fetch_max_wait);
+    if (!fetched) {
+      if (fetched.error() == client::kafka_error(ErrorCode::kOffsetOutOfRange)) {
+        auto earliest = co_await task->source->list_offsets(topic, PartitionId(task->partition),
+                                                            client::kEarliestTimestamp);
+        if (earliest && earliest->offset.value > offset) {
+          // An empty target starts where the source starts; a non-empty one has lost records.
+          reset_start = earliest->offset.value;
+          std::string why = "source log starts at " + std::to_string(reset_start) +
+                        ", after the mirror's position " + std::to_string(offset) +
+                        " (source truncated; an empty mirror restarts there)";
+          co_await fail(why);
+          continue;
+        }
+      }
+      std::string why = "source fetch failed: " + fetched.error().message();
+      co_await fail(why);
+      continue;
+    }
+    task->status.source_high_watermark = fetched->high_watermark.value;
+    task->status.source_log_start = fetched->log_start_offset.value;
+    Slice slice = whole_batches(fetched->records, offset);
+    if (slice.misaligned) {
+      std::string why = "source batch does not start at the mirror's log end " +
+                    std::to_string(offset);
+      co_await fail(why);
+      continue;
+    }
+    if (slice.end > slice.begin) {
+      auto request = base_request(*task);
+      request.records = std::vector<uint8_t>(fetched->records.begin() + slice.begin,
+                                             fetched->records.begin() + slice.end);
+      size_t bytes = slice.end - slice.begin;
+      auto appended = co_await mirror_append(*task->target, request);
+      if (!appended) {
+        // The append may or may not have happened: step 1 asks the target.
+        std::string why = "mirror append failed: " + appended.error().message();
+        co_await fail(why);
+        continue;
+      }
+      if (appended->error_code != ErrorCode::kNone) {
+        std::string why = "mirror append refused at " + std::to_string(offset) + ": " +
+                      appended->error_message.value_or(std::string(protocol::error_code_name(appended->error_code)));
+        co_await fail(why);
+        continue;
+      }
+      offset = appended->log_end_offset;
+      link->records_mirrored += slice.records;
+      link->bytes_mirrored += static_cast<int64_t>(bytes);
+      task->bytes_per_record = static_cast<double>(bytes) / static_cast<double>(slice.records);
+      if (slice.max_timestamp > 0) {
+        link->record_latency(static_cast<double>(now_ms() - slice.max_timestamp) / 1000.0);
+      }
+    }
+    task->status.mirrored_offset = offset;
+    if (offset >= fetched->high_watermark.value) {
+      task->caught_up_at = sent;  // everything committed before `sent` is here now
+    }
+    task->status.state = "mirroring";
+    task->status.last_error.clear();
+    backoff = kMinBackoff;
+    update_lag(*task);
+  }
+  if (task->status.state != "error") {
+    task->status.state = "stopped";
+  }
+  task->running = false;
+}
+
+}  // namespace meridian::mirror::detail
