@@ -3,8 +3,16 @@
 
 #include <iostream>
 
+#include "cli/bench_command.h"
+#include "cli/client_common.h"
+#include "cli/cluster_command.h"
 #include "cli/config_command.h"
+#include "cli/group_command.h"
+#include "cli/gateway_command.h"
+#include "cli/mirror_command.h"
+#include "cli/produce_consume.h"
 #include "cli/server_commands.h"
+#include "cli/topic_command.h"
 #include "cli/version.h"
 #include "common/log.h"
 #ifdef MERIDIAN_HAVE_LOG_DUMP
@@ -72,6 +80,20 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--gateway-port", dev_opts.gateway_port,
                       "REST proxy (HTTP) port; 0: any free port")
       ->capture_default_str();
+  dev_cmd->add_option("--admin-port", dev_opts.admin_port,
+                      "Admin port (/metrics, /livez, /readyz); 0: any free port")
+      ->capture_default_str();
+  dev_cmd->add_option("--dc", dev_opts.datacenter, "Datacenter name (metric label)")
+      ->capture_default_str();
+  dev_cmd->add_option("--mirror-from", dev_opts.mirror_from,
+                      "Run a mirror link into this DC from the Kafka cluster at HOST:PORT");
+  dev_cmd->add_option("--mirror-topics", dev_opts.mirror_topics,
+                      "Regex of source topics to mirror (default: all)");
+  dev_cmd->add_option("--mirror-groups", dev_opts.mirror_groups,
+                      "Regex of consumer groups whose committed offsets the mirror syncs");
+  dev_cmd->add_option("--mirror-admin-port", dev_opts.mirror_admin_port,
+                      "Mirror admin API port (with --mirror-from); 0: any free port")
+      ->capture_default_str();
   dev_cmd->add_option("--data-dir", dev_data, "Keep data here across restarts (default: temp)");
   dev_cmd->add_option("--set", dev_opts.overrides, "Broker config key=value (repeatable)");
   dev_cmd->callback([&] {
@@ -80,6 +102,15 @@ int main(int argc, char** argv) {
     }
     exit_code = meridian::cli::run_dev(dev_opts);
   });
+
+  meridian::cli::register_topic_commands(app, exit_code);
+  meridian::cli::register_produce_command(app, exit_code);
+  meridian::cli::register_consume_command(app, exit_code);
+  meridian::cli::register_cluster_commands(app, exit_code);
+  meridian::cli::register_bench_commands(app, exit_code);
+  meridian::cli::register_group_commands(app, exit_code);
+  meridian::cli::register_mirror_commands(app, exit_code);
+  meridian::cli::register_gateway_command(app, exit_code);
 
 #ifdef MERIDIAN_HAVE_LOG_DUMP
   auto* log_cmd = app.add_subcommand("log", "Inspect partition logs on disk");
@@ -113,6 +144,11 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--log-level", "unknown level '" + log_level + "'");
     }
   });
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Client commands promise exit code 2 for usage errors; the others keep CLI11's codes.
+    return meridian::cli::usage_exit_code(app, app.exit(e));
+  }
   return exit_code;
 }

@@ -5,11 +5,16 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/mirror_command.h"
 #include "cluster/broker/broker.h"
+#include "cluster/broker/metadata_cache.h"
 #include "cluster/coord/embedded_ensemble.h"
+#include "common/admin/admin_runtime.h"
+#include "common/admin/metrics.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "gateway/cluster_services.h"
+#include "gateway/gateway_app.h"
 #include "gateway/server.h"
 
 namespace meridian::cli {
@@ -58,28 +63,45 @@ std::optional<broker::BrokerConfig> load(const std::optional<std::string>& file,
 
 // The REST proxy of `meridian dev`: produce routes over a cluster client of the dev brokers.
 struct DevGateway {
-  std::unique_ptr<gateway::ClusterProduceService> produce;
-  std::unique_ptr<gateway::Server> server;
+  std::unique_ptr<gateway::GatewayApp> server;  // the whole gateway (port, shutdown_input, stop)
 };
 
 std::optional<DevGateway> start_gateway(const DevCommandOptions& options, uint16_t kafka_port) {
   DevGateway gw;
-  gateway::ClusterServiceOptions cso;
-  cso.bootstrap_servers = options.host + ":" + std::to_string(kafka_port);
-  gw.produce = std::make_unique<gateway::ClusterProduceService>(cso);
-  gateway::Router router;
-  gateway::add_produce_routes(router, *gw.produce);
-  gateway::ServerOptions so;
-  so.host = options.host;
-  so.port = static_cast<uint16_t>(options.gateway_port);
-  gw.server = std::make_unique<gateway::Server>(so, std::move(router),
-                                                [] { return gateway::Readiness{true, ""}; });
-  if (auto started = gw.server->start(); !started) {
+  gateway::GatewayAppOptions go;
+  go.bootstrap_servers = options.host + ":" + std::to_string(kafka_port);
+  go.server.host = options.host;
+  go.server.port = static_cast<uint16_t>(options.gateway_port);
+  auto started = gateway::GatewayApp::start(std::move(go));
+  if (!started) {
     std::cerr << "meridian: gateway failed to start on " << options.host << ":"
               << options.gateway_port << ": " << started.error().message() << "\n";
     return std::nullopt;
   }
+  gw.server = std::move(*started);
   return gw;
+}
+
+// The admin port (/metrics, /livez, /readyz): ready once every broker is serving and a
+// controller is known; 503 from begin_shutdown() on (CONVENTIONS.md §4).
+std::unique_ptr<admin::AdminRuntime> start_admin(
+    admin::AdminServerOptions options, const std::vector<const broker::Broker*>& brokers) {
+  auto rt = std::make_unique<admin::AdminRuntime>(options);
+  rt->server().add_readiness_check("brokers", [brokers] {
+    for (const broker::Broker* b : brokers) {
+      if (b->port() == 0 || !b->metadata() || b->metadata()->controller_id.value < 0) {
+        return admin::CheckResult{false, "broker " + std::to_string(b->id().value) +
+                                             " has not joined a cluster with a controller"};
+      }
+    }
+    return admin::CheckResult{true, std::to_string(brokers.size()) + " broker(s) serving"};
+  });
+  if (auto port = rt->start(); !port) {
+    std::cerr << "meridian: admin port " << options.address << ":" << options.port
+              << " failed: " << port.error().message() << "\n";
+    return nullptr;
+  }
+  return rt;
 }
 
 }  // namespace
@@ -101,15 +123,30 @@ int run_broker(const BrokerCommandOptions& options) {
   opts.coord.connect = config->zookeeper_connect;
   opts.coord.session_timeout = config->zookeeper_session_timeout;
   opts.io_threads = 2;
+  opts.metrics = true;
+  opts.metric_labels = {{"broker", std::to_string(config->broker_id.value)}};
+  auto admin_options = admin::parse_admin_listener(config->admin_listener);
+  if (!admin_options) {
+    std::cerr << "meridian: configuration error: admin.listener '" << config->admin_listener
+              << "' is not host:port\n";
+    return 2;
+  }
   broker::Broker b(opts);
   if (auto started = b.start(); !started) {
     std::cerr << "meridian: broker " << config->broker_id.value
               << " failed to start: " << started.error().message() << "\n";
     return 1;
   }
+  auto admin_port = start_admin(*admin_options, {&b});
+  if (!admin_port) {
+    b.stop();
+    return 1;
+  }
   int sig = wait_for_termination();
   logger("broker")->info("signal {}: shutting down", sig);
+  admin_port->server().begin_shutdown();
   b.stop();
+  admin_port->stop();
   return 0;
 }
 
@@ -120,6 +157,10 @@ int run_dev(const DevCommandOptions& options) {
   }
   if (options.gateway_port < 0 || options.gateway_port > 65535) {
     std::cerr << "meridian: --gateway-port must be between 0 and 65535\n";
+    return 2;
+  }
+  if (options.admin_port < 0 || options.admin_port > 65535) {
+    std::cerr << "meridian: --admin-port must be between 0 and 65535\n";
     return 2;
   }
   fs::path data = options.data_dir ? fs::path(*options.data_dir)
@@ -142,6 +183,8 @@ int run_dev(const DevCommandOptions& options) {
     opts.coord.backend = "embedded";
     opts.coord.ensemble = ensemble;
     opts.coord.session_timeout = std::chrono::milliseconds(6000);
+    opts.metrics = true;
+    opts.metric_labels = {{"datacenter", options.datacenter}, {"broker", std::to_string(i)}};
     brokers.push_back(std::make_unique<broker::Broker>(opts));
     if (auto started = brokers.back()->start(); !started) {
       std::cerr << "meridian: broker " << i << " failed to start on " << options.host << ":"
@@ -157,9 +200,41 @@ int run_dev(const DevCommandOptions& options) {
   if (gw) {
     std::cout << ", gateway http://" << options.host << ":" << gw->server->port();
   }
+  // Like the gateway, a busy admin port is reported but does not stop the brokers.
+  std::vector<const broker::Broker*> views;
+  for (const auto& b : brokers) {
+    views.push_back(b.get());
+  }
+  auto admin_port = start_admin(
+      {.address = options.host, .port = static_cast<uint16_t>(options.admin_port)}, views);
+  if (admin_port) {
+    std::cout << ", admin http://" << options.host << ":" << admin_port->server().port();
+  }
+  std::unique_ptr<MirrorProcess> mirror;
+  if (!options.mirror_from.empty()) {
+    mirror::LinkOptions link;
+    link.name = options.datacenter;
+    link.source_bootstrap = options.mirror_from;
+    link.target_bootstrap = options.host + ":" + std::to_string(brokers.front()->port());
+    link.target_cluster = options.datacenter;
+    link.include = options.mirror_topics;
+    link.groups_include = options.mirror_groups;
+    mirror = MirrorProcess::start(std::move(link), options.host, options.mirror_admin_port,
+                                  std::cerr);
+    if (mirror) {
+      std::cout << ", mirror from " << options.mirror_from << " admin http://" << options.host
+                << ":" << mirror->admin_port();
+    }
+  }
   std::cout << std::endl;
   int sig = wait_for_termination();
   logger("broker")->info("signal {}: shutting down", sig);
+  if (mirror) {
+    mirror->stop();
+  }
+  if (admin_port) {
+    admin_port->server().begin_shutdown();  // readiness 503 while we drain
+  }
   if (gw) {
     gw->server->shutdown_input();
     gw->server->stop(std::chrono::milliseconds(2000));
@@ -167,6 +242,9 @@ int run_dev(const DevCommandOptions& options) {
   }
   for (auto it = brokers.rbegin(); it != brokers.rend(); ++it) {
     (*it)->stop();
+  }
+  if (admin_port) {
+    admin_port->stop();
   }
   if (!options.data_dir) {
     std::error_code ec;
