@@ -14,7 +14,7 @@ cleanup() {
 # start_dev ARGS...: starts `meridian dev --port 0 --data-dir $TMP/data ARGS` and sets BOOT to
 # the bootstrap address it prints; returns non-zero if it does not come up within 10 s.
 start_dev() {
-  "$MERIDIAN" dev --port 0 --gateway-port 0 --data-dir "$TMP/data" "$@" >"$TMP/dev.out" 2>"$TMP/dev.err" &
+  "$MERIDIAN" dev --port 0 --gateway-port 0 --admin-port 0 --data-dir "$TMP/data" "$@" >"$TMP/dev.out" 2>"$TMP/dev.err" &
   DEV_PID=$!
   BOOT=""
   for _ in $(seq 1 100); do
