@@ -27,8 +27,10 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 ZK_PORT=$(free_port)
 "$SRC/tests/support/start_zookeeper.sh" "$ZK_PORT" "$TMP/zk" >"$TMP/zk.log" 2>&1 &
 ZK_PID=$!
-for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$ZK_PORT" && echo srvr >&3 && grep -q Mode <&3) 2>/dev/null && break
+# Each probe is bounded: a ZooKeeper that accepts but never answers must not hang the test.
+for _ in $(seq 1 300); do
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ZK_PORT && echo srvr >&3 && grep -q Mode <&3" \
+    2>/dev/null && break
   sleep 0.1
 done
 
