@@ -38,6 +38,14 @@ struct DeleteOptions {
   std::vector<std::string> topics;
 };
 
+struct AddPartitionsOptions {
+  ClientFlags flags;
+  std::string topic;
+  int num = 0;  // partitions to add (rpk's -n)
+  int total = 0;  // or the new total (kafka-topics --alter --partitions)
+  bool dry_run = false;
+};
+
 struct AlterOptions {
   ClientFlags flags;
   std::string topic;
@@ -155,6 +163,44 @@ asio::awaitable<int> run_alter(client::Client& client, std::shared_ptr<AlterOpti
   co_return kExitOk;
 }
 
+// rpk topic add-partitions -n N: N more partitions; --total T: grow to T (kafka-topics --alter).
+asio::awaitable<int> run_add_partitions(client::Client& client,
+                                        std::shared_ptr<AddPartitionsOptions> o) {
+  if ((o->num > 0) == (o->total > 0)) {
+    std::cerr << "meridian: pass exactly one of -n/--num (partitions to add) or --total\n";
+    co_return kExitUsage;
+  }
+  int32_t total = o->total;
+  if (o->num > 0) {
+    std::vector<std::string> wanted{o->topic};
+    auto metadata = co_await client.metadata(std::move(wanted));
+    if (!metadata) {
+      co_return report_error("add partitions", metadata.error(), o->flags);
+    }
+    auto it = (*metadata)->topics.find(o->topic);
+    if (it == (*metadata)->topics.end() || it->second.partitions.empty()) {
+      std::cerr << "meridian: topic '" << o->topic << "' not found\n";
+      co_return kExitError;
+    }
+    total = static_cast<int32_t>(it->second.partitions.size()) + o->num;
+  }
+  std::string message;
+  auto done = co_await client::create_partitions(client, o->topic, total, o->dry_run, &message);
+  if (!done) {
+    if (client::as_kafka_error(done.error()) == ErrorCode::kUnknownTopicOrPartition) {
+      std::cerr << "meridian: topic '" << o->topic << "' not found\n";
+      co_return kExitError;
+    }
+    print_table(std::cout, {{"TOPIC", "ERROR"},
+                            {o->topic, error_text(done.error()) +
+                                           (message.empty() ? "" : ": " + message)}});
+    co_return kExitError;
+  }
+  print_table(std::cout, {{"TOPIC", "PARTITIONS", "STATUS"},
+                          {o->topic, std::to_string(total), o->dry_run ? "OK (dry run)" : "OK"}});
+  co_return kExitOk;
+}
+
 }  // namespace
 
 void register_topic_commands(CLI::App& app, int& exit_code) {
@@ -191,6 +237,17 @@ void register_topic_commands(CLI::App& app, int& exit_code) {
   delete_cmd->add_option("topics", d->topics, "Topic names")->required();
   add_client_flags(*delete_cmd, d->flags);
   on_run(delete_cmd, d, exit_code, run_delete);
+
+  auto* add_cmd = topic->add_subcommand("add-partitions", "Add partitions to a topic");
+  auto ap = std::make_shared<AddPartitionsOptions>();
+  add_cmd->add_option("topic", ap->topic, "Topic name")->required();
+  add_cmd->add_option("-n,--num", ap->num, "Number of partitions to add")
+      ->check(CLI::Range(1, 100000));
+  add_cmd->add_option("--total", ap->total, "Grow to this many partitions instead")
+      ->check(CLI::Range(1, 100000));
+  add_cmd->add_flag("--dry-run", ap->dry_run, "Validate only");
+  add_client_flags(*add_cmd, ap->flags);
+  on_run(add_cmd, ap, exit_code, run_add_partitions);
 
   auto* alter_cmd = topic->add_subcommand("alter-config", "Set or delete topic configs");
   auto a = std::make_shared<AlterOptions>();

@@ -159,6 +159,21 @@ ClusterAdmin::Async<void> ClusterAdmin::create_partitions(std::string topic, int
         co_return admin_error(client::kafka_error(r.error_code), r.error_message.value_or(""));
       }
     }
+    // Wait (boundedly) until metadata shows the new partitions, so the PATCH answer and the
+    // requests that follow it see them.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::vector<std::string> wanted{topic};
+      auto meta = co_await ctx_.client().metadata(std::move(wanted));
+      if (meta) {
+        auto it = (*meta)->topics.find(topic);
+        if (it != (*meta)->topics.end() &&
+            static_cast<int32_t>(it->second.partitions.size()) >= count) {
+          break;
+        }
+      }
+      asio::steady_timer pause(ctx_.executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
     co_return ApiResult<void>{};
   };
   co_return co_await ctx_.run<ApiResult<void>>(std::move(work));

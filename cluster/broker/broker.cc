@@ -7,6 +7,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/as_tuple.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -29,6 +30,7 @@
 #include "cluster/broker/replica_fetcher.h"
 #include "cluster/broker/replica_manager.h"
 #include "cluster/broker/request_dispatcher.h"
+#include "cluster/broker/topic_admin_extension.h"
 #include "cluster/controller/broker_channel.h"
 #include "cluster/controller/controller.h"
 #include "cluster/controller/errc.h"
@@ -65,10 +67,57 @@ Result<std::pair<std::string, uint16_t>> parse_listener(const std::string& liste
   return std::pair{rest.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+// Kafka's startup check against the store (LogManager + the controller's deletion of replicas
+// that were offline): a partition directory is dropped when its topic is gone or queued for
+// deletion, when this broker no longer hosts the partition, or when it belongs to an older
+// topic of the same name. Store errors keep the directory (never delete on a guess). BLOCKING.
+void remove_stale_logs(coord::CoordinationStore& store, ReplicaManager& replicas, BrokerId self) {
+  std::map<std::string, std::optional<std::pair<controller::ReplicaAssignment, int64_t>>> topics;
+  auto lookup = [&](const std::string& topic) -> LogFate {
+    auto node = store.get(controller::topic_path(topic));
+    if (!node) {
+      return node.error() == coord::errc::no_node ? LogFate::kDelete : LogFate::kKeep;
+    }
+    auto marked = store.exists(controller::delete_topic_path(topic));
+    if (marked && marked->has_value()) {
+      return LogFate::kDelete;
+    }
+    auto assignment = controller::decode_assignment(node->data);
+    if (assignment) {
+      topics[topic] = std::pair{std::move(*assignment), node->stat.create_txid};
+    }
+    return LogFate::kKeep;
+  };
+  size_t removed = replicas.remove_stale_logs(
+      [&](const TopicPartition& tp, std::optional<int64_t> incarnation) {
+        if (!topics.contains(tp.topic) && lookup(tp.topic) == LogFate::kDelete) {
+          topics[tp.topic] = std::nullopt;
+        }
+        auto it = topics.find(tp.topic);
+        if (it == topics.end()) {
+          return LogFate::kKeep;  // unreadable right now: keep
+        }
+        if (!it->second) {
+          return LogFate::kDelete;
+        }
+        const auto& [assignment, created] = *it->second;
+        auto p = static_cast<size_t>(tp.partition.value);
+        if (p >= assignment.size() ||
+            std::find(assignment[p].begin(), assignment[p].end(), self) == assignment[p].end()) {
+          return LogFate::kDelete;
+        }
+        return incarnation && *incarnation != created ? LogFate::kDelete : LogFate::kKeep;
+      });
+  if (removed > 0) {
+    logger("broker")->info("broker {}: removed {} stale partition log(s) at startup", self.value,
+                           removed);
+  }
+}
+
 }  // namespace
 
 // Topic administration through the coordination store, run on the blocking pool.
-class StoreTopicAdmin final : public TopicAdmin {
+class StoreTopicAdmin final : public TopicAdmin, public PartitionAdmin {
  public:
   StoreTopicAdmin(coord::CoordinationStore& store, asio::any_io_executor blocking,
                   const BrokerConfig& config, MetadataRefresher& refresher)
@@ -104,7 +153,45 @@ class StoreTopicAdmin final : public TopicAdmin {
     co_return ec;
   }
 
+  asio::awaitable<Outcome> create_partitions(std::string topic, int32_t total,
+                                             bool validate_only) override {
+    auto body = [this, topic, total, validate_only]() -> asio::awaitable<Outcome> {
+      co_return grow(topic, total, validate_only);
+    };
+    Outcome outcome = co_await asio::co_spawn(blocking_, std::move(body), asio::use_awaitable);
+    co_return outcome;
+  }
+
  private:
+  // Blocking: CreatePartitions for one topic, with Kafka's error messages.
+  Outcome grow(const std::string& topic, int32_t total, bool validate_only) {
+    auto live = controller::read_live_brokers(store_);
+    if (!live) {
+      return {ErrorCode::kUnknownServerError, live.error().message()};
+    }
+    int32_t current = -1;
+    auto grown = controller::create_partitions(store_, topic, total, controller::racks_of(*live),
+                                               std::nullopt, validate_only, &current);
+    if (grown) {
+      refresher_.trigger();
+      return {};
+    }
+    Outcome out{to_kafka_error(grown.error()), std::nullopt};
+    if (out.error == ErrorCode::kInvalidPartitions && current >= 0) {
+      out.message = total == current ? "Topic already has " + std::to_string(current) +
+                                           " partitions."
+                                     : "Topic currently has " + std::to_string(current) +
+                                           " partitions, which is higher than the requested " +
+                                           std::to_string(total) + ".";
+    } else if (out.error == ErrorCode::kInvalidReplicationFactor) {
+      out.message = "The target replication factor cannot be reached because only " +
+                    std::to_string(live->size()) + " broker(s) are registered.";
+    } else if (out.error == ErrorCode::kInvalidTopicException) {
+      out.message = "The topic " + topic + " is invalid or queued for deletion.";
+    }
+    return out;
+  }
+
   coord::CoordinationStore& store_;
   asio::any_io_executor blocking_;
   const BrokerConfig& config_;
@@ -230,6 +317,7 @@ struct Broker::Impl {
   std::unique_ptr<ReplicaManager> replicas;
   std::unique_ptr<ReplicaFetcherManager> fetchers;
   std::unique_ptr<StoreTopicAdmin> admin;
+  std::unique_ptr<TopicAdminExtension> topic_admin_extension;  // StopReplica, CreatePartitions
   std::unique_ptr<RequestDispatcher> dispatcher;
   std::unique_ptr<GroupCoordinator> groups;  // consumer groups (issue 5)
   std::unique_ptr<GroupExtension> group_extension;
@@ -258,6 +346,9 @@ BrokerId Broker::id() const noexcept { return impl_->options.config.broker_id; }
 uint16_t Broker::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
 const BrokerConfig& Broker::config() const noexcept { return impl_->options.config; }
 const ReplicaManager* Broker::replica_manager() const noexcept { return impl_->replicas.get(); }
+const GroupCoordinator* Broker::group_coordinator() const noexcept {
+  return impl_->groups.get();
+}
 std::shared_ptr<const ClusterMetadata> Broker::metadata() const { return impl_->metadata.get(); }
 bool Broker::is_controller() const noexcept {
   return impl_->controller && impl_->controller->is_active();
@@ -296,6 +387,14 @@ Result<void> Broker::start() {
   rm.log_config.flush_ms = config.log_flush_interval_ms < 0 ? INT64_MAX : config.log_flush_interval_ms;
   rm.partition_config.min_insync_replicas = config.min_insync_replicas;
   rm.partition_config.replica_lag_time_max = config.replica_lag_time_max;
+  rm.blocking = d.blocking.get_executor();
+  rm.incarnation_of = [&d](const std::string& topic) -> std::optional<int64_t> {
+    auto stat = d.store->exists(controller::topic_path(topic));
+    if (!stat || !stat->has_value()) {
+      return std::nullopt;
+    }
+    return (*stat)->create_txid;
+  };
   d.replicas = std::make_unique<ReplicaManager>(d.io.get_executor(), rm, *d.isr_writer,
                                                 [&d] { d.dispatcher->notify_data(); });
   d.fetchers = std::make_unique<ReplicaFetcherManager>(d.io, config.broker_id, *d.replicas,
@@ -326,6 +425,9 @@ Result<void> Broker::start() {
         return d.controller->controlled_shutdown_partitions(broker, std::chrono::seconds(10));
       });
   d.dispatcher->add_extension(*d.shutdown_handler);
+  d.topic_admin_extension = std::make_unique<TopicAdminExtension>(*d.replicas, *d.admin);
+  d.dispatcher->add_extension(*d.topic_admin_extension);
+  remove_stale_logs(*d.store, *d.replicas, config.broker_id);
   GroupCoordinatorOptions gopts;
   gopts.self = config.broker_id;
   gopts.offsets_topic_partitions = config.offsets_topic_num_partitions;
@@ -369,6 +471,10 @@ Result<void> Broker::start() {
     d.metered = std::make_unique<MeteredRequestHandler>(*d.dispatcher, d.options.metric_labels);
     handler = d.metered.get();
   }
+  // Know every topic before the first client does: right after a restart a partition that is
+  // in the metadata but not loaded yet must answer the retriable NOT_LEADER_OR_FOLLOWER, never
+  // UNKNOWN_TOPIC_OR_PARTITION (which makes clients give up).
+  (void)d.refresher->refresh_now();
   d.server = std::make_unique<KafkaServer>(d.io, sopts, *handler);
   try {
     d.server->start();

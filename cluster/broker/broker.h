@@ -28,6 +28,7 @@ class MetadataCache;
 struct ClusterMetadata;
 class MetadataRefresher;
 class ReplicaManager;
+class GroupCoordinator;
 class RequestDispatcher;
 class KafkaServer;
 class StoreTopicAdmin;
@@ -67,6 +68,7 @@ class Broker {
   // Read-only views for metrics and status; valid between start() and stop() (null before).
   const BrokerConfig& config() const noexcept;
   const ReplicaManager* replica_manager() const noexcept;
+  const GroupCoordinator* group_coordinator() const noexcept;
   std::shared_ptr<const ClusterMetadata> metadata() const;
 
  private:

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <compare>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -37,7 +38,17 @@ struct ReplicaManagerOptions {
   std::filesystem::path log_dir;
   log::LogConfig log_config;
   replication::PartitionConfig partition_config;
+  // Where deleted logs are removed, after the rename that hides them; unset: inline.
+  std::optional<boost::asio::any_io_executor> blocking;
+  // The topic's incarnation: the store's creation id of /brokers/topics/<t> (Kafka's topic id),
+  // nullopt if the topic is gone or unknown. BLOCKING (runs on `blocking`). Set, it lets apply()
+  // drop a log left by an older topic of the same name (deleted and re-created while this
+  // broker missed the StopReplica).
+  std::function<std::optional<int64_t>(const std::string& topic)> incarnation_of;
 };
+
+// What the store says about one partition directory found at startup.
+enum class LogFate { kKeep, kDelete };
 
 class ReplicaManager {
  public:
@@ -53,8 +64,16 @@ class ReplicaManager {
   // LeaderAndIsr for one partition: opens or creates its log, then applies the state.
   // Errors: stale_state, log open errors.
   boost::asio::awaitable<Result<void>> apply(TopicPartition tp, replication::PartitionState state);
-  // StopReplica: stops the partition; with delete_log also removes its directory.
+  // StopReplica: stops the partition; with delete_log renames its directory to
+  // `<topic>-<p>.<uuid>-delete` (so a re-created partition starts empty at once) and removes it
+  // on the blocking executor, as Kafka does.
   boost::asio::awaitable<Result<void>> stop_replica(TopicPartition tp, bool delete_log);
+  // Startup, before any apply() and before the broker registers: removes leftover `-delete`
+  // directories and every partition directory `fate` condemns (topic deleted while this broker
+  // was down, partition not assigned here, or a different incarnation). BLOCKING. Returns the
+  // number of partition directories deleted.
+  using FateFn = std::function<LogFate(const TopicPartition&, std::optional<int64_t> incarnation)>;
+  size_t remove_stale_logs(const FateFn& fate);
   // Stops every partition (clean log close) for shutdown.
   boost::asio::awaitable<void> stop_all();
 
@@ -74,6 +93,13 @@ class ReplicaManager {
 
  private:
   Result<std::shared_ptr<replication::Partition>> get_or_open(const TopicPartition& tp);
+  // Renames `dir` out of the way and removes it (asynchronously when `blocking` is set).
+  Result<void> discard_dir(const std::filesystem::path& dir);
+  // Remembers `incarnation` for the topic; a different one recorded before means the log on
+  // disk belongs to an older topic: it is discarded first.
+  Result<void> check_incarnation(const TopicPartition& tp, int64_t incarnation);
+  void load_incarnations();
+  Result<void> save_incarnations_locked();
 
   boost::asio::any_io_executor executor_;
   ReplicaManagerOptions options_;
@@ -82,6 +108,10 @@ class ReplicaManager {
   mutable std::mutex mutex_;
   std::map<TopicPartition, std::shared_ptr<replication::Partition>> partitions_;
   int32_t controller_epoch_ = -1;
+  // Topic -> the incarnation its logs on disk belong to (file `topic_incarnations`); guarded by
+  // its own mutex, held across the file write, so partition lookups never wait for an fsync.
+  std::mutex incarnation_mutex_;
+  std::map<std::string, int64_t> incarnations_;
   StateListener listener_;
   std::vector<StateListener> more_listeners_;
 };

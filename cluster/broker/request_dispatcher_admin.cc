@@ -1,7 +1,13 @@
-// Metadata, CreateTopics and DeleteTopics: the topic-facing side of the dispatcher.
+// Metadata, CreateTopics and DeleteTopics: the topic-facing side of the dispatcher; and the
+// TopicAdminExtension (StopReplica, CreatePartitions).
+#include <set>
+
 #include "cluster/broker/detail/respond.h"
+#include "cluster/broker/error_mapping.h"
 #include "cluster/broker/request_dispatcher.h"
+#include "cluster/broker/topic_admin_extension.h"
 #include "cluster/protocol/messages.h"
+#include "common/log.h"
 
 namespace meridian::broker {
 
@@ -134,6 +140,88 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_d
     response.responses.push_back(std::move(out));
   }
   co_return respond(ctx.header, response);
+}
+
+bool TopicAdminExtension::serves(protocol::ApiKey key) const noexcept {
+  return key == protocol::ApiKey::kStopReplica || key == protocol::ApiKey::kCreatePartitions;
+}
+
+asio::awaitable<std::optional<std::vector<uint8_t>>> TopicAdminExtension::handle(
+    const ConnectionInfo&, const protocol::RequestHeader& header, std::span<const uint8_t> body) {
+  std::optional<std::vector<uint8_t>> response;
+  if (header.api_key == protocol::ApiKey::kStopReplica) {
+    response = co_await stop_replica(header, body);
+  } else {
+    response = co_await create_partitions(header, body);
+  }
+  co_return response;
+}
+
+asio::awaitable<std::optional<std::vector<uint8_t>>> TopicAdminExtension::stop_replica(
+    const protocol::RequestHeader& header, std::span<const uint8_t> body) {
+  auto request = protocol::decode<protocol::StopReplicaRequest>(body, header.api_version);
+  if (!request) {
+    co_return std::vector<uint8_t>{};
+  }
+  protocol::StopReplicaResponse response;
+  if (!replicas_.accept_controller_epoch(request->controller_epoch)) {
+    response.error_code = ErrorCode::kStaleControllerEpoch;
+    co_return respond(header, response);
+  }
+  std::vector<TopicPartition> tps;
+  for (const auto& p : request->ungrouped_partitions) {
+    tps.push_back({p.topic_name, PartitionId(p.partition_index)});
+  }
+  for (const auto& t : request->topics) {
+    for (int32_t p : t.partition_indexes) {
+      tps.push_back({t.name, PartitionId(p)});
+    }
+  }
+  for (const auto& tp : tps) {
+    Result<void> stopped = co_await replicas_.stop_replica(tp, request->delete_partitions);
+    response.partition_errors.push_back(
+        {tp.topic, tp.partition.value,
+         stopped ? ErrorCode::kNone : to_kafka_error(stopped.error())});
+  }
+  logger("broker")->info("StopReplica from controller {} (epoch {}): {} partition(s), delete={}",
+                         request->controller_id, request->controller_epoch, tps.size(),
+                         request->delete_partitions);
+  co_return respond(header, response);
+}
+
+asio::awaitable<std::optional<std::vector<uint8_t>>> TopicAdminExtension::create_partitions(
+    const protocol::RequestHeader& header, std::span<const uint8_t> body) {
+  auto request = protocol::decode<protocol::CreatePartitionsRequest>(body, header.api_version);
+  if (!request) {
+    co_return std::vector<uint8_t>{};
+  }
+  protocol::CreatePartitionsResponse response;
+  std::set<std::string> seen;
+  std::set<std::string> duplicated;
+  for (const auto& t : request->topics) {
+    if (!seen.insert(t.name).second) {
+      duplicated.insert(t.name);
+    }
+  }
+  for (const auto& t : request->topics) {
+    protocol::CreatePartitionsResponse::TopicResult out;
+    out.name = t.name;
+    if (duplicated.contains(t.name)) {
+      out.error_code = ErrorCode::kInvalidRequest;
+      out.error_message = "Duplicate topic in request.";
+    } else if (t.assignments && !t.assignments->empty()) {
+      out.error_code = ErrorCode::kInvalidRequest;
+      out.error_message = "manual replica assignments are not supported yet";
+    } else {
+      std::string topic = t.name;
+      PartitionAdmin::Outcome outcome =
+          co_await admin_.create_partitions(topic, t.count, request->validate_only);
+      out.error_code = outcome.error;
+      out.error_message = outcome.message;
+    }
+    response.results.push_back(std::move(out));
+  }
+  co_return respond(header, response);
 }
 
 }  // namespace meridian::broker

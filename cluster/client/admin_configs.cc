@@ -158,4 +158,31 @@ asio::awaitable<Result<void>> update_configs(Client& client, ConfigResourceType 
   co_return make_error_code(errc::bad_response);
 }
 
+asio::awaitable<Result<void>> create_partitions(Client& client, std::string topic, int32_t total,
+                                                bool validate_only, std::string* message) {
+  auto conn = co_await target(client, ConfigResourceType::kTopic, topic);
+  if (!conn) {
+    co_return conn.error();
+  }
+  protocol::CreatePartitionsRequest request;
+  request.topics.push_back({topic, total, std::nullopt});
+  request.validate_only = validate_only;
+  auto response = co_await (*conn)->request(request);
+  if (!response) {
+    co_return response.error();
+  }
+  for (const auto& r : response->results) {
+    if (r.name == topic) {
+      if (r.error_code != ErrorCode::kNone) {
+        if (message != nullptr) {
+          *message = r.error_message.value_or("");
+        }
+        co_return kafka_error(r.error_code);
+      }
+      co_return Result<void>{};
+    }
+  }
+  co_return make_error_code(errc::bad_response);
+}
+
 }  // namespace meridian::client

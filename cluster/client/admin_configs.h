@@ -46,4 +46,12 @@ boost::asio::awaitable<Result<void>> update_configs(Client& client, ConfigResour
                                                     std::vector<std::string> remove,
                                                     bool validate_only);
 
+// CreatePartitions (key 37): grows `topic` to `total` partitions (the controller places the
+// new replicas rack-aware). `validate_only`: checked, nothing changes. A topic's failure comes
+// back as kafka_error(code) (INVALID_PARTITIONS, UNKNOWN_TOPIC_OR_PARTITION, ...) with Kafka's
+// message in `message` when given.
+boost::asio::awaitable<Result<void>> create_partitions(Client& client, std::string topic,
+                                                       int32_t total, bool validate_only,
+                                                       std::string* message = nullptr);
+
 }  // namespace meridian::client

@@ -200,7 +200,9 @@ void Controller::on_delete_topics() {
         channel_.send_stop_replica(broker, std::move(request));
       }
     }
-    // TODO(controller): replicas on dead brokers keep their logs; Kafka waits for them.
+    // Replicas on dead brokers are not waited for (Kafka waits): each broker drops the logs of
+    // deleted topics, and of older incarnations of re-created ones, when it starts
+    // (remove_stale_logs in cluster/broker/broker.cc, ReplicaManager::apply).
     if (!delete_topic_nodes(topic)) {
       return;
     }

@@ -196,12 +196,14 @@ Result<ReplicaAssignment> create_topic(coord::CoordinationStore& store, const st
   if (!is_valid_topic_name(name)) {
     return make_error_code(errc::invalid_topic);
   }
+  // Existence first, as Kafka does: re-creating a topic while a broker is down must answer
+  // TOPIC_ALREADY_EXISTS, not INVALID_REPLICATION_FACTOR.
+  if (auto ok = check_new_topic(store, name); !ok) {
+    return ok.error();
+  }
   auto assignment = assign_replicas(live_brokers, partitions, replication_factor, options.seed);
   if (!assignment) {
     return assignment.error();
-  }
-  if (auto ok = check_new_topic(store, name); !ok) {
-    return ok.error();
   }
   if (options.validate_only) {
     return assignment;
@@ -281,7 +283,18 @@ Result<ReplicaAssignment> read_assignment(coord::CoordinationStore& store,
 Result<ReplicaAssignment> create_partitions(coord::CoordinationStore& store,
                                             const std::string& name, int32_t total_partitions,
                                             const std::vector<BrokerRack>& live_brokers,
-                                            std::optional<uint64_t> seed) {
+                                            std::optional<uint64_t> seed, bool validate_only,
+                                            int32_t* current_count) {
+  if (!is_valid_topic_name(name)) {
+    return make_error_code(errc::invalid_topic);
+  }
+  auto marked = store.exists(delete_topic_path(name));
+  if (!marked) {
+    return marked.error();
+  }
+  if (marked->has_value()) {
+    return make_error_code(errc::invalid_topic);  // Kafka: "The topic is queued for deletion"
+  }
   auto node = store.get(topic_path(name));
   if (!node) {
     return node.error() == coord::errc::no_node ? make_error_code(errc::unknown_topic)
@@ -292,6 +305,9 @@ Result<ReplicaAssignment> create_partitions(coord::CoordinationStore& store,
     return current.error();
   }
   const auto existing = static_cast<int32_t>(current->size());
+  if (current_count != nullptr) {
+    *current_count = existing;
+  }
   if (existing == 0 || total_partitions <= existing) {
     return make_error_code(errc::invalid_partitions);
   }
@@ -309,6 +325,9 @@ Result<ReplicaAssignment> create_partitions(coord::CoordinationStore& store,
     return added.error();
   }
   current->insert(current->end(), added->begin(), added->end());
+  if (validate_only) {
+    return current;
+  }
   auto written = store.set(topic_path(name), encode_assignment(*current), node->stat.version);
   if (!written) {
     return written.error();

@@ -59,13 +59,18 @@ Result<ReplicaAssignment> create_topic(coord::CoordinationStore& store, const st
 // Errors: invalid_topic, unknown_topic. Marking twice is fine.
 Result<void> delete_topic(coord::CoordinationStore& store, const std::string& name);
 
-// Grows the topic to `total_partitions` (CAS on the assignment node). Returns the full new
-// assignment. Errors: unknown_topic, invalid_partitions (not more than now),
+// Grows the topic to `total_partitions` (CAS on the assignment node; the controller elects the
+// new partitions' leaders and the brokers create them). Returns the full new assignment
+// (computed but not written with `validate_only`). Errors: invalid_topic, unknown_topic,
+// topic_being_deleted (as invalid_topic), invalid_partitions (not more than now),
 // invalid_replication_factor (fewer live brokers than the topic's factor).
+// `current_count`, when set, receives the partition count before the change (error messages).
 Result<ReplicaAssignment> create_partitions(coord::CoordinationStore& store,
                                             const std::string& name, int32_t total_partitions,
                                             const std::vector<BrokerRack>& live_brokers,
-                                            std::optional<uint64_t> seed = std::nullopt);
+                                            std::optional<uint64_t> seed = std::nullopt,
+                                            bool validate_only = false,
+                                            int32_t* current_count = nullptr);
 
 // The active controller's broker id from /controller (where a broker sends its controlled
 // shutdown request). Errors: not_controller when there is none right now, bad_state_data.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cluster/coord/detail/callback_dispatcher.h"
+#include "cluster/coord/detail/embedded_journal.h"
 #include "cluster/coord/detail/embedded_store.h"
 #include "common/log.h"
 
@@ -16,6 +17,55 @@ std::string leaf_name(const std::string& path) { return path.substr(path.rfind('
 
 std::shared_ptr<EmbeddedEnsemble> EmbeddedEnsemble::create() {
   std::shared_ptr<EmbeddedEnsemble> ensemble(new EmbeddedEnsemble());
+  ensemble->reaper_ = std::thread([raw = ensemble.get()] { raw->reaper_loop(); });
+  return ensemble;
+}
+
+Result<std::shared_ptr<EmbeddedEnsemble>> EmbeddedEnsemble::open(
+    const std::filesystem::path& dir) {
+  std::shared_ptr<EmbeddedEnsemble> ensemble(new EmbeddedEnsemble());
+  auto& tree = ensemble->tree_;
+  auto apply = [&tree](const detail::JournalEntry& e) {
+    if (e.data) {
+      Node& node = tree[e.path];
+      node.data = *e.data;
+      node.stat = e.stat;
+    } else if (e.path != "/") {
+      tree.erase(e.path);
+    }
+  };
+  auto live = [&ensemble] {
+    // The replay is complete: rebuild the children sets (parents sort before their children,
+    // so an orphan's descendants are dropped with it).
+    auto& t = ensemble->tree_;
+    for (auto& [path, node] : t) {
+      node.children.clear();
+    }
+    for (auto it = t.begin(); it != t.end();) {
+      if (it->first == "/") {
+        ++it;
+        continue;
+      }
+      auto parent = t.find(parent_path(it->first));
+      if (parent == t.end()) {
+        it = t.erase(it);
+        continue;
+      }
+      parent->second.children.insert(leaf_name(it->first));
+      ++it;
+    }
+    for (auto& [path, node] : t) {
+      node.stat.num_children = static_cast<int32_t>(node.children.size());
+    }
+    return ensemble->live_entries_locked();
+  };
+  auto journal = detail::EmbeddedJournal::open(dir, apply, ensemble->last_txid_, live);
+  if (!journal) {
+    return journal.error();
+  }
+  ensemble->journal_ = std::make_unique<detail::EmbeddedJournal>(std::move(*journal));
+  logger("coord")->info("embedded store: {} node(s) loaded from {}", ensemble->tree_.size(),
+                        dir.string());
   ensemble->reaper_ = std::thread([raw = ensemble.get()] { raw->reaper_loop(); });
   return ensemble;
 }
@@ -129,6 +179,8 @@ Result<std::string> EmbeddedEnsemble::create_locked(SessionId s, const std::stri
   node.stat.ephemeral_owner = ephemeral ? s : SessionId(0);
   node.stat.create_txid = node.stat.modify_txid = ++last_txid_;
   tree_.emplace(actual, std::move(node));
+  dirty_.insert(actual);
+  dirty_.insert(parent);
   Node& parent_node = pit->second;
   parent_node.children.insert(leaf_name(actual));
   parent_node.stat.children_version++;
@@ -193,6 +245,7 @@ Result<NodeStat> EmbeddedEnsemble::set_locked(const std::string& path, std::stri
   it->second.data.assign(data);
   stat.version = NodeVersion(stat.version.value + 1);
   stat.modify_txid = ++last_txid_;
+  dirty_.insert(path);
   fire(data_watches_, path, WatchEventType::kDataChanged);
   return stat;
 }
@@ -274,6 +327,7 @@ Result<std::vector<std::string>> EmbeddedEnsemble::multi(SessionId s, const std:
       child_watches_ = child_watches;
       last_txid_ = txid;
       pending_.clear();
+      dirty_.clear();
       if (failed_op != nullptr) {
         *failed_op = i;
       }
@@ -316,6 +370,8 @@ void EmbeddedEnsemble::remove_node(const std::string& path) {
   parent_node.stat.children_version++;
   parent_node.stat.num_children = static_cast<int32_t>(parent_node.children.size());
   ++last_txid_;
+  dirty_.insert(path);
+  dirty_.insert(parent);
   fire(data_watches_, path, WatchEventType::kDeleted);
   fire(child_watches_, path, WatchEventType::kDeleted);
   fire(child_watches_, parent, WatchEventType::kChildrenChanged);
@@ -337,10 +393,49 @@ void EmbeddedEnsemble::fire(std::multimap<std::string, Watch>& table, const std:
 }
 
 void EmbeddedEnsemble::flush_events() {
+  persist_locked();
   for (auto& [dispatcher, fn] : pending_) {
     dispatcher->post(std::move(fn));
   }
   pending_.clear();
+}
+
+void EmbeddedEnsemble::persist_locked() {
+  if (!journal_ || dirty_.empty()) {
+    dirty_.clear();
+    return;
+  }
+  std::vector<detail::JournalEntry> entries;
+  for (const auto& path : dirty_) {
+    auto it = tree_.find(path);
+    if (it != tree_.end() && it->second.stat.ephemeral_owner == SessionId(0)) {
+      entries.push_back({path, it->second.data, it->second.stat});
+    } else {
+      entries.push_back({path, std::nullopt, {}});
+    }
+  }
+  dirty_.clear();
+  if (auto done = journal_->append(entries, last_txid_); !done) {
+    logger("coord")->error("embedded store: journal write failed ({}); the change is in memory "
+                           "only", done.error().message());
+    return;
+  }
+  if (journal_->wants_compaction()) {
+    if (auto done = journal_->compact(live_entries_locked(), last_txid_); !done) {
+      logger("coord")->error("embedded store: journal compaction failed: {}",
+                             done.error().message());
+    }
+  }
+}
+
+std::vector<detail::JournalEntry> EmbeddedEnsemble::live_entries_locked() const {
+  std::vector<detail::JournalEntry> out;
+  for (const auto& [path, node] : tree_) {
+    if (node.stat.ephemeral_owner == SessionId(0)) {
+      out.push_back({path, node.data, node.stat});
+    }
+  }
+  return out;
 }
 
 void EmbeddedEnsemble::end_session(SessionId s, EndReason reason) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,17 +25,24 @@
 #include <vector>
 
 #include "cluster/coord/coordination_store.h"
+#include "cluster/coord/detail/embedded_journal.h"
 
 namespace meridian::coord {
 
 namespace detail {
 class EmbeddedStore;
 class CallbackDispatcher;
+class EmbeddedJournal;
 }  // namespace detail
 
 class EmbeddedEnsemble : public std::enable_shared_from_this<EmbeddedEnsemble> {
  public:
   static std::shared_ptr<EmbeddedEnsemble> create();
+  // A persistent ensemble: the persistent nodes (topics, configs, partition states, ...) are
+  // journaled under `dir` (detail/embedded_journal.h), fsynced before each change is answered,
+  // and reloaded here, so `meridian dev --data-dir` keeps its cluster across restarts.
+  // Errors: file I/O on `dir`.
+  static Result<std::shared_ptr<EmbeddedEnsemble>> open(const std::filesystem::path& dir);
   ~EmbeddedEnsemble();
   EmbeddedEnsemble(const EmbeddedEnsemble&) = delete;
   EmbeddedEnsemble& operator=(const EmbeddedEnsemble&) = delete;
@@ -98,6 +106,9 @@ class EmbeddedEnsemble : public std::enable_shared_from_this<EmbeddedEnsemble> {
   void remove_node(const std::string& path);
   void fire(std::multimap<std::string, Watch>& table, const std::string& path, WatchEventType type);
   void flush_events();
+  // Journals the paths changed since the last call (under mu_, before their events go out).
+  void persist_locked();
+  std::vector<detail::JournalEntry> live_entries_locked() const;
   void end_session_locked(SessionId s, EndReason reason);
   void reaper_loop();
 
@@ -112,6 +123,8 @@ class EmbeddedEnsemble : public std::enable_shared_from_this<EmbeddedEnsemble> {
       pending_;
   int64_t next_session_ = 1;
   int64_t last_txid_ = 0;
+  std::unique_ptr<detail::EmbeddedJournal> journal_;  // null: in memory only
+  std::set<std::string> dirty_;                        // paths changed, not yet journaled
   std::thread reaper_;
 };
 
