@@ -5,10 +5,13 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -23,6 +26,8 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// Requests of one connection started but not yet answered (clients pipeline up to ~5-64).
+constexpr size_t kMaxPipelined = 32;
 
 // Waits on `op` for at most `timeout`; returns nullopt on timeout (the op is cancelled).
 template <class T>
@@ -95,7 +100,8 @@ asio::awaitable<void> KafkaServer::accept_loop() {
       id = connections_->next_id++;
     }
     accepted_.fetch_add(1);
-    asio::co_spawn(io_, serve(std::move(socket), id), [id](std::exception_ptr e) {
+    // Each connection runs on its own strand: its reader, writer and handlers share state.
+    asio::co_spawn(asio::make_strand(io_), serve(std::move(socket), id), [id](std::exception_ptr e) {
       // A third-party throw ends only this session; the listener survives.
       if (e) {
         try {
@@ -108,8 +114,38 @@ asio::awaitable<void> KafkaServer::accept_loop() {
   }
 }
 
+// One connection's requests in flight, oldest first. serve() reads and starts them,
+// write_responses() sends their answers in request order. Touched only on the connection's
+// strand; `wake` is cancelled on every change and both coroutines re-check their condition.
+struct KafkaServer::Pipeline {
+  struct Slot {
+    bool done = false;
+    bool released = false;  // the handler let the next request start (ConnectionInfo)
+    std::optional<std::vector<uint8_t>> response;
+  };
+  explicit Pipeline(const asio::any_io_executor& strand) : wake(strand) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+  }
+  asio::steady_timer wake;
+  std::deque<std::shared_ptr<Slot>> slots;  // started, answer not written yet
+  std::shared_ptr<Slot> newest;
+  bool reader_done = false;
+  bool writer_done = false;
+
+  void poke() { wake.cancel(); }
+  asio::awaitable<void> wait() {
+    // cancel() leaves the expiry at max: the next wait waits again.
+    [[maybe_unused]] auto [ec] = co_await wake.async_wait(kUseTuple);
+  }
+  // The next request may start: the newest finished or released its order, and there is room.
+  bool may_start_next() const {
+    return slots.size() < kMaxPipelined && (!newest || newest->done || newest->released);
+  }
+};
+
 asio::awaitable<void> KafkaServer::serve(tcp::socket socket, uint64_t id) {
-  ConnectionInfo info{id, ""};
+  auto strand = co_await asio::this_coro::executor;
+  ConnectionInfo info{id, "", {}};
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   if (!ec) {
@@ -119,9 +155,19 @@ asio::awaitable<void> KafkaServer::serve(tcp::socket socket, uint64_t id) {
     std::lock_guard lock(connections_->mutex);
     connections_->open[id] = &socket;
   }
-  std::vector<uint8_t> frame;
+  auto pipe = std::make_shared<Pipeline>(strand);
+  auto writer = [this, &socket, pipe]() -> asio::awaitable<void> {
+    co_await write_responses(socket, pipe);
+  };
+  asio::co_spawn(strand, std::move(writer), asio::detached);
   uint8_t size_prefix[4];
   while (true) {
+    while (!pipe->writer_done && !pipe->may_start_next()) {
+      co_await pipe->wait();
+    }
+    if (pipe->writer_done) {
+      break;  // a write failed or a handler asked to close
+    }
     auto header = co_await with_timeout(
         asio::async_read(socket, asio::buffer(size_prefix), kUseTuple), options_.idle_timeout);
     if (!header || std::get<0>(*header)) {
@@ -134,29 +180,91 @@ asio::awaitable<void> KafkaServer::serve(tcp::socket socket, uint64_t id) {
                             info.peer, size, options_.max_request_bytes);
       break;
     }
-    frame.resize(static_cast<size_t>(size));
-    auto [read_ec, n] = co_await asio::async_read(socket, asio::buffer(frame), kUseTuple);
+    // Each request owns its frame: handlers run concurrently and may stamp it in place.
+    auto frame = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(size));
+    auto [read_ec, n] = co_await asio::async_read(socket, asio::buffer(*frame), kUseTuple);
     if (read_ec) {
       break;
     }
-    auto response = co_await handler_.handle(info, frame);
-    if (!response) {
-      continue;
-    }
-    if (response->empty()) {
-      rejected_.fetch_add(1);
-      break;
-    }
-    auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(*response), kUseTuple);
-    if (write_ec) {
-      break;
-    }
+    start_request(strand, pipe, info, std::move(frame));
+  }
+  pipe->reader_done = true;
+  pipe->poke();
+  while (!pipe->writer_done) {
+    co_await pipe->wait();  // the writer sends what is answered, then leaves; it uses `socket`
   }
   {
     std::lock_guard lock(connections_->mutex);
     connections_->open.erase(id);
   }
   socket.close(ec);
+}
+
+void KafkaServer::start_request(const asio::any_io_executor& strand,
+                                const std::shared_ptr<Pipeline>& pipe, const ConnectionInfo& info,
+                                std::shared_ptr<std::vector<uint8_t>> frame) {
+  auto slot = std::make_shared<Pipeline::Slot>();
+  pipe->slots.push_back(slot);
+  pipe->newest = slot;
+  ConnectionInfo request_info = info;
+  request_info.release_order = [strand, pipe, slot] {
+    asio::post(strand, [pipe, slot] {
+      slot->released = true;
+      pipe->poke();
+    });
+  };
+  auto run = [this, slot, frame, request_info = std::move(request_info)]() -> asio::awaitable<void> {
+    slot->response = co_await handler_.handle(request_info, *frame);
+  };
+  // A third-party throw ends only this connection (its answer closes it); the listener survives.
+  asio::co_spawn(strand, std::move(run), [strand, pipe, slot, id = info.id](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        logger("kafka")->error("connection {} ended by exception: {}", id, ex.what());
+      }
+    }
+    asio::post(strand, [pipe, slot, failed = static_cast<bool>(e)] {
+      if (failed) {
+        slot->response = std::vector<uint8_t>{};
+      }
+      slot->done = true;
+      pipe->poke();
+    });
+  });
+}
+
+asio::awaitable<void> KafkaServer::write_responses(tcp::socket& socket,
+                                                   std::shared_ptr<Pipeline> pipe) {
+  while (true) {
+    while (!(!pipe->slots.empty() && pipe->slots.front()->done) &&
+           !(pipe->reader_done && pipe->slots.empty())) {
+      co_await pipe->wait();
+    }
+    if (pipe->slots.empty()) {
+      break;  // the reader left and every answer is out
+    }
+    auto slot = std::move(pipe->slots.front());
+    pipe->slots.pop_front();
+    pipe->poke();  // room for the reader
+    if (!slot->response) {
+      continue;  // acks=0
+    }
+    if (slot->response->empty()) {
+      rejected_.fetch_add(1);
+      break;
+    }
+    auto [write_ec, written] =
+        co_await asio::async_write(socket, asio::buffer(*slot->response), kUseTuple);
+    if (write_ec) {
+      break;
+    }
+  }
+  pipe->writer_done = true;
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);  // ends the reader's pending read
+  pipe->poke();
 }
 
 }  // namespace meridian::broker

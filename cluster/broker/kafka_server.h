@@ -1,13 +1,17 @@
 #pragma once
 // KafkaServer: the TCP listener of the Kafka wire protocol (default port 9092). It frames
 // requests (4-byte big-endian size prefix, KIP-less classic framing) and hands each frame to a
-// RequestHandler. Like Kafka's SocketServer, a connection has at most one request in flight: the
-// next frame is read only after the previous response is written, which keeps responses in
-// request order without a reorder buffer.
+// RequestHandler. Responses leave in request order. A connection starts its next request when
+// the previous one finished or called ConnectionInfo::release_order (a produce does once its
+// batches are appended, before waiting for replication): acks=all produces to different
+// partitions of one leader then wait for their followers together instead of one after the
+// other, while appends keep the connection's order. At most kMaxPipelined requests per
+// connection are started and not yet answered.
 //
-// Strand model: each connection is one coroutine on the io_context; the handler runs in it.
-// Handlers must not block; long waits (long-poll fetch, acks=all) are awaited.
+// Strand model: each connection runs on its own strand (its reader, its writer and the
+// coroutines of its handlers). Handlers must not block; long waits are awaited.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,6 +31,10 @@ namespace meridian::broker {
 struct ConnectionInfo {
   uint64_t id = 0;
   std::string peer;  // "ip:port"
+  // Set per request by KafkaServer (may be empty elsewhere): the handler calls it, from any
+  // thread and at most once, when everything later requests must observe is done (e.g. the
+  // appends of a produce); the connection may then start its next request.
+  std::function<void()> release_order;
 };
 
 class RequestHandler {
@@ -71,8 +80,14 @@ class KafkaServer {
 
  private:
   struct Connections;
+  struct Pipeline;
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, uint64_t id);
+  void start_request(const boost::asio::any_io_executor& strand,
+                     const std::shared_ptr<Pipeline>& pipe, const ConnectionInfo& info,
+                     std::shared_ptr<std::vector<uint8_t>> frame);
+  boost::asio::awaitable<void> write_responses(boost::asio::ip::tcp::socket& socket,
+                                               std::shared_ptr<Pipeline> pipe);
 
   boost::asio::io_context& io_;
   KafkaServerOptions options_;

@@ -25,11 +25,24 @@ namespace {
 
 // Completes when `remaining` reaches zero; lets one request await appends to many partitions
 // at once, so acks=all waits overlap instead of adding up.
+// Also counts the appends: once every partition of the request has appended, `on_appended`
+// lets the connection start its next request while this one waits for replication (its
+// appends are then ordered before the next request's on every partition strand).
 struct WaitGroup {
   size_t remaining;
+  size_t to_append;
+  std::function<void()> on_appended;
   asio::steady_timer done;
-  WaitGroup(asio::any_io_executor ex, size_t n)
-      : remaining(n), done(std::move(ex), asio::steady_timer::time_point::max()) {}
+  WaitGroup(asio::any_io_executor ex, size_t n, std::function<void()> appended)
+      : remaining(n),
+        to_append(n),
+        on_appended(std::move(appended)),
+        done(std::move(ex), asio::steady_timer::time_point::max()) {}
+  void appended_one() {
+    if (--to_append == 0 && on_appended) {
+      on_appended();
+    }
+  }
   void finish_one() {
     if (--remaining == 0) {
       done.cancel();
@@ -107,14 +120,25 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_p
   }
   if (!slots.empty()) {
     auto executor = co_await asio::this_coro::executor;
-    auto group = std::make_shared<WaitGroup>(executor, slots.size());
+    // The slots run on this connection's strand: the counters of `group` need no lock.
+    auto group = std::make_shared<WaitGroup>(executor, slots.size(), ctx.connection.release_order);
     auto replication_acks = static_cast<replication::Acks>(acks);
     for (auto& slot : slots) {
       asio::co_spawn(
           executor,
           [this, slot, group, replication_acks, timeout]() -> asio::awaitable<void> {
-            auto r = co_await slot.partition->append_as_leader(slot.batches, replication_acks,
-                                                              timeout);
+            auto appended = co_await slot.partition->append_only(slot.batches, replication_acks);
+            group->appended_one();
+            Result<replication::AppendResult> r = make_error_code(replication::errc::not_leader);
+            if (!appended) {
+              r = appended.error();
+            } else if (replication_acks == replication::Acks::kAll) {
+              replication::Partition::PendingAppend pending = *appended;
+              auto replicated = co_await slot.partition->wait_replicated(pending, timeout);
+              r = std::move(replicated);
+            } else {
+              r = appended->result;
+            }
             if (r) {
               slot.out->base_offset = r->base_offset.value;
               slot.out->log_start_offset = r->log_start_offset.value;
@@ -163,6 +187,9 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_f
       for (const auto& p : topic.partitions) {
         auto& out = out_topic.partitions.emplace_back();
         out.partition_index = p.partition;
+        // Empty, not null: librdkafka cannot parse a null record set and refetches forever
+        // without ever reading the error code.
+        out.records = protocol::Bytes{};
         auto partition = replicas_.get({topic.topic, PartitionId(p.partition)});
         if (!partition) {
           out.error_code = metadata->partition(topic.topic, p.partition)
@@ -193,8 +220,6 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_f
           total += bytes->size();
           budget -= static_cast<int64_t>(bytes->size());
           out.records = std::move(*bytes);
-        } else {
-          out.records = protocol::Bytes{};
         }
       }
     }
@@ -204,6 +229,8 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_f
       co_return respond(ctx.header, response);
     }
     co_await notifier_->wait(generation, deadline);
+    if (follower) {
+    }
   }
 }
 

@@ -135,41 +135,68 @@ asio::awaitable<Result<AppendResult>> Partition::append_as_leader(
   return asio::co_spawn(strand_, do_append(batches, acks, timeout), asio::use_awaitable);
 }
 
+asio::awaitable<Result<Partition::PendingAppend>> Partition::append_only(std::span<uint8_t> batches,
+                                                                        Acks acks) {
+  auto body = [this, batches, acks]() -> asio::awaitable<Result<PendingAppend>> {
+    co_return do_append_only(batches, acks);
+  };
+  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
+}
+
+asio::awaitable<Result<AppendResult>> Partition::wait_replicated(
+    PendingAppend pending, std::chrono::milliseconds timeout) {
+  return asio::co_spawn(strand_, do_wait_replicated(pending, timeout), asio::use_awaitable);
+}
+
 asio::awaitable<Result<AppendResult>> Partition::do_append(std::span<uint8_t> batches, Acks acks,
                                                            std::chrono::milliseconds timeout) {
+  auto pending = do_append_only(batches, acks);
+  if (!pending) {
+    co_return pending.error();
+  }
+  if (acks != Acks::kAll) {
+    co_return pending->result;
+  }
+  auto replicated = co_await do_wait_replicated(*pending, timeout);
+  co_return replicated;
+}
+
+Result<Partition::PendingAppend> Partition::do_append_only(std::span<uint8_t> batches, Acks acks) {
   if (auto ok = check_leader(std::nullopt); !ok) {
-    co_return ok.error();
+    return ok.error();
   }
   if (acks == Acks::kAll &&
       static_cast<int>(state_.isr.size()) < config_.min_insync_replicas) {
-    co_return make_error_code(errc::not_enough_replicas);
+    return make_error_code(errc::not_enough_replicas);
   }
   // An idempotent producer's retry of a batch we hold is acknowledged at its original
   // offsets (and, with acks=all, once the HW passes them) without a second append.
   auto duplicate = check_producers(batches);
   if (!duplicate) {
-    co_return duplicate.error();
+    return duplicate.error();
   }
-  AppendResult result;
+  PendingAppend pending;
+  pending.leader_term = leader_term_;
   if (*duplicate) {
-    result = **duplicate;
-  } else {
-    auto appended = log_->append(batches, state_.leader_epoch);
-    if (!appended) {
-      co_return appended.error();
-    }
-    record_producers(batches);
-    result = {appended->first_offset, appended->last_offset, log_->log_start_offset()};
-    maybe_advance_hw();
-    publish_snapshot();
-    notify_data();
+    pending.result = **duplicate;
+    return pending;
   }
-  if (acks != Acks::kAll) {
-    co_return result;
+  auto appended = log_->append(batches, state_.leader_epoch);
+  if (!appended) {
+    return appended.error();
   }
-  auto required = result.last_offset + 1;
-  uint64_t term = leader_term_;
-  if (hw_ < required) {
+  record_producers(batches);
+  pending.result = {appended->first_offset, appended->last_offset, log_->log_start_offset()};
+  maybe_advance_hw();
+  publish_snapshot();
+  notify_data();
+  return pending;
+}
+
+asio::awaitable<Result<AppendResult>> Partition::do_wait_replicated(
+    PendingAppend pending, std::chrono::milliseconds timeout) {
+  auto required = pending.result.last_offset + 1;
+  if (hw_ < required && !stopped_ && role_ == Role::kLeader && leader_term_ == pending.leader_term) {
     auto waiter = std::make_shared<AckWaiter>(strand_, required, timeout);
     ack_waiters_.push_back(waiter);
     co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -181,14 +208,14 @@ asio::awaitable<Result<AppendResult>> Partition::do_append(std::span<uint8_t> ba
   if (stopped_) {
     co_return make_error_code(errc::shutting_down);
   }
-  if (role_ != Role::kLeader || leader_term_ != term) {
+  if (role_ != Role::kLeader || leader_term_ != pending.leader_term) {
     co_return make_error_code(errc::not_leader);
   }
   if (hw_ >= required) {
     if (static_cast<int>(state_.isr.size()) < config_.min_insync_replicas) {
       co_return make_error_code(errc::not_enough_replicas_after_append);
     }
-    co_return result;
+    co_return pending.result;
   }
   co_return make_error_code(errc::request_timed_out);
 }

@@ -127,6 +127,19 @@ class Partition {
                                                                 Acks acks,
                                                                 std::chrono::milliseconds timeout);
 
+  // append_as_leader in two halves, for a connection that pipelines requests: append_only()
+  // appends (after the NOT_ENOUGH_REPLICAS check for acks=all) and completes without waiting
+  // for replication; any append started after it completed is ordered after it, so the caller
+  // may start its connection's next request. wait_replicated() is the acks=all wait, with the
+  // same errors. `batches` must stay alive until append_only completes.
+  struct PendingAppend {
+    AppendResult result;
+    uint64_t leader_term = 0;
+  };
+  boost::asio::awaitable<Result<PendingAppend>> append_only(std::span<uint8_t> batches, Acks acks);
+  boost::asio::awaitable<Result<AppendResult>> wait_replicated(PendingAppend pending,
+                                                               std::chrono::milliseconds timeout);
+
   // Leader of a mirror topic: appends the source DC's batches at their own offsets (stamped
   // with our leader epoch) and waits until the HW passes them (acks=all). The first batch must
   // start exactly at our LEO: a gap or an overlap is offset_out_of_range, never papered over
@@ -194,6 +207,9 @@ class Partition {
   boost::asio::awaitable<Result<void>> do_apply_state(PartitionState state);
   boost::asio::awaitable<Result<AppendResult>> do_append(std::span<uint8_t> batches, Acks acks,
                                                          std::chrono::milliseconds timeout);
+  Result<PendingAppend> do_append_only(std::span<uint8_t> batches, Acks acks);
+  boost::asio::awaitable<Result<AppendResult>> do_wait_replicated(PendingAppend pending,
+                                                                  std::chrono::milliseconds timeout);
   Result<void> check_leader(std::optional<LeaderEpoch> current_epoch) const;
   Result<PartitionRead> do_read(Offset from, uint64_t max_bytes,
                                 std::optional<LeaderEpoch> current_epoch,

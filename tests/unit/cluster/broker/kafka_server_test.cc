@@ -33,6 +33,12 @@ class EchoHandler : public RequestHandler {
     if (text.starts_with("close...")) {
       co_return std::vector<uint8_t>{};
     }
+    if (text.starts_with("release")) {
+      // Lets the next request start, then takes 150 ms to answer (an acks=all produce).
+      connection.release_order();
+      asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(150));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
     if (text.starts_with("slow")) {
       asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::use_awaitable);
@@ -107,6 +113,34 @@ TEST_F(KafkaServerTest, AnswersFramesInOrderEvenWhenPipelined) {
   EXPECT_TRUE(r1.ends_with(":slow-request-1")) << r1;
   EXPECT_TRUE(r2.ends_with(":fast-request-2")) << r2;
   EXPECT_TRUE(r3.ends_with(":fast-request-3")) << r3;
+}
+
+TEST_F(KafkaServerTest, ReleasedRequestsOverlapAndStillAnswerInOrder) {
+  auto s = connect();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 4; ++i) {
+    send(s, "release-" + std::to_string(i));
+  }
+  send(s, "fast-after");
+  for (int i = 1; i <= 4; ++i) {
+    auto r = receive(s);
+    EXPECT_TRUE(r.ends_with(":release-" + std::to_string(i))) << r;
+  }
+  EXPECT_TRUE(receive(s).ends_with(":fast-after"));
+  // One after the other they take 4 x 150 ms; released, they wait together.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(450));
+}
+
+TEST_F(KafkaServerTest, UnreleasedRequestsRunOneAfterTheOther) {
+  auto s = connect();
+  const auto start = std::chrono::steady_clock::now();
+  send(s, "slow-request-1");  // frames are at least 8 bytes
+  send(s, "slow-request-2");
+  send(s, "slow-request-3");
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_TRUE(receive(s).ends_with(":slow-request-" + std::to_string(i)));
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
 }
 
 TEST_F(KafkaServerTest, OversizeFrameClosesOnlyThatConnection) {
