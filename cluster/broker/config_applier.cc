@@ -97,9 +97,11 @@ asio::awaitable<void> ConfigApplier::pass(bool full_refresh) {
       continue;  // the read failed; retried at the next tick
     }
     auto effective = effective_topic_config(cached->second, base.log_config, base.partition_config);
+    // cleanup.policy & co. drive the log cleaner (cluster/log/partition_log_clean.cc).
+    log::apply_cleanup_overrides(cached->second, effective.log);
     auto it = applied_.find(tp);
     if (it != applied_.end() && it->second.first == partition.get() &&
-        it->second.second == effective) {
+        it->second.second == effective && log::same_cleanup(it->second.second.log, effective.log)) {
       next.emplace(tp, it->second);
       continue;
     }

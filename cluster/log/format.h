@@ -31,6 +31,15 @@ inline constexpr std::string_view kLeaderEpochCheckpoint = "leader-epoch-checkpo
 inline constexpr std::string_view kRecoveryPointCheckpoint = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view kLogStartOffsetCheckpoint = "log-start-offset-checkpoint";
 inline constexpr std::string_view kCleanShutdownMarker = "clean-shutdown";
+// Producer-state snapshots "<20-digit offset>.snapshot": opaque CRC'd blobs written by the layer
+// above (docs/formats/producer_snapshot.md); the log lists, stores and deletes them.
+inline constexpr std::string_view kSnapshotSuffix = ".snapshot";
+// The compaction cleaner (log_cleaner.h) writes "<base>.log.cleaned" and renames it over the
+// segment; a leftover .cleaned file is an interrupted clean and is deleted at open.
+inline constexpr std::string_view kCleanedSuffix = ".cleaned";
+// Text checkpoint: version, 1, then the first offset not yet cleaned (Kafka's
+// cleaner-offset-checkpoint, per partition here).
+inline constexpr std::string_view kCleanerCheckpoint = "cleaner-offset-checkpoint";
 
 // Offset index entry: relative offset of a batch's base offset, then the batch's file position.
 inline constexpr size_t kOffsetIndexEntrySize = 8;

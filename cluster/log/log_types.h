@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,10 +31,24 @@ struct LogConfig {
   // How often flush() also rewrites the recovery-point checkpoint (Kafka's
   // log.flush.offset.checkpoint.interval.ms). Roll, truncation and close always write it.
   int64_t recovery_checkpoint_interval_ms = 60'000;
+  // cleanup.policy: "delete" (the default), "compact" or "compact,delete". Without delete,
+  // enforce_retention() keeps every segment; with compact, clean_if_due() compacts (log_cleaner.h).
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  int64_t delete_retention_ms = 86'400'000;  // delete.retention.ms: how long tombstones stay
+  double min_cleanable_dirty_ratio = 0.5;    // min.cleanable.dirty.ratio
 
   // Errors: invalid_config.
   Result<void> validate() const;
 };
+
+// Sets the cleaner fields of `config` from Kafka topic keys: cleanup.policy ("delete",
+// "compact", "compact,delete"), delete.retention.ms, min.cleanable.dirty.ratio. A missing or
+// invalid value leaves its field as it is (AlterConfigs validated them already).
+void apply_cleanup_overrides(const std::map<std::string, std::string>& overrides,
+                             LogConfig& config);
+// Whether the cleaner fields of `a` and `b` agree (the broker re-applies configs when not).
+bool same_cleanup(const LogConfig& a, const LogConfig& b);
 
 // Milliseconds since the Unix epoch. Injected so tests control segment.ms, retention and flush.ms.
 using Clock = std::function<int64_t()>;
@@ -104,6 +119,15 @@ struct OpenStats {
   size_t indexes_rebuilt = 0;
   uint64_t bytes_dropped = 0;         // invalid or torn bytes cut from the tail
   std::vector<std::string> warnings;  // one line each: foreign files, rebuilt indexes, drops
+};
+
+// What one clean_if_due() pass did (log_cleaner.h).
+struct CleanResult {
+  size_t segments_cleaned = 0;  // rewritten or removed
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+  uint64_t records_removed = 0;
+  Offset cleaned_to{0};  // first offset not yet cleaned after the pass
 };
 
 struct RetentionResult {

@@ -14,7 +14,9 @@ namespace meridian::log {
 Result<void> LogConfig::validate() const {
   bool ok = segment_bytes >= 128 && segment_bytes <= format::kMaxSegmentBytes && segment_ms >= 1 &&
             retention_ms >= -1 && retention_bytes >= -1 && flush_messages >= 1 && flush_ms >= 0 &&
-            index_interval_bytes >= 0 && recovery_checkpoint_interval_ms >= 0;
+            index_interval_bytes >= 0 && recovery_checkpoint_interval_ms >= 0 &&
+            delete_retention_ms >= 0 && min_cleanable_dirty_ratio >= 0.0 &&
+            min_cleanable_dirty_ratio <= 1.0;
   if (!ok) {
     return make_error_code(errc::invalid_config);
   }

@@ -29,6 +29,7 @@ namespace meridian::log {
 namespace detail {
 class Segment;
 class LeaderEpochCache;
+class OffsetMap;
 }  // namespace detail
 
 // "<root>/<topic>-<partition>".
@@ -100,6 +101,25 @@ class PartitionLog {
   // Starts a new segment if the active one is older than segment.ms (appends also check).
   Result<bool> roll_if_due();
 
+  // Producer-state snapshots (partition_log_snapshots.cc): opaque blobs named by the offset they
+  // describe (the state of every batch below it), written atomically. The log deletes those
+  // below the log start (retention, DeleteRecords), above a truncation point, above the log end
+  // at open, and all but the newest kMaxStateSnapshots. Errors: I/O.
+  static constexpr size_t kMaxStateSnapshots = 3;
+  Result<void> write_state_snapshot(Offset at, std::span<const uint8_t> bytes);
+  Result<std::vector<uint8_t>> read_state_snapshot(Offset at) const;
+  // Offsets of the snapshots on disk, oldest first.
+  const std::vector<Offset>& state_snapshot_offsets() const noexcept { return snapshots_; }
+
+  // Log compaction (cleanup.policy=compact; partition_log_clean.cc, detail/cleaner.h): when the
+  // dirty share of the closed segments reaches min.cleanable.dirty.ratio, keeps the latest record
+  // per key in every closed segment (offsets kept, gaps allowed), drops tombstones older than
+  // delete.retention.ms, and swaps each rewritten segment in with a rename (crash-safe). The
+  // active segment is never touched. `now_ms` defaults to the log's clock.
+  Result<CleanResult> clean_if_due(std::optional<int64_t> now_ms = std::nullopt);
+  // The first offset the cleaner has not compacted yet (the cleaner checkpoint).
+  Offset cleaned_to() const noexcept { return cleaned_to_; }
+
   // fsyncs everything written so far; returns the new recovery point (= log end offset).
   Result<Offset> flush();
   // Flushes when flush.ms has passed since the last flush (appends also check).
@@ -132,6 +152,11 @@ class PartitionLog {
   Result<void> write_log_start();
   Result<void> persist_epochs_if(bool changed);
   Result<void> check_open() const;
+  // Deletes the state snapshots outside [from, to] (partition_log_snapshots.cc).
+  Result<void> prune_state_snapshots(Offset from, Offset to);
+  void load_cleaner_checkpoint();
+  Result<void> clean_segment(int64_t base, const detail::OffsetMap& latest, int64_t horizon_ms,
+                             CleanResult& result);
   detail::Segment& active() const;
 
   std::filesystem::path dir_;
@@ -145,6 +170,8 @@ class PartitionLog {
   int64_t last_checkpoint_ms_ = 0;
   OpenStats open_stats_;
   bool closed_ = false;
+  std::vector<Offset> snapshots_;  // state snapshots on disk, oldest first
+  Offset cleaned_to_{0};
 };
 
 }  // namespace meridian::log

@@ -34,6 +34,10 @@ Result<void> PartitionLog::truncate_to(Offset end) {
   if (auto r = persist_epochs_if(epochs_->truncate_from_end(new_end)); !r) {
     return r.error();
   }
+  if (auto r = prune_state_snapshots(log_start_, new_end); !r) {
+    return r.error();
+  }
+  cleaned_to_ = std::min(cleaned_to_, new_end);
   // The checkpoint must not claim that bytes appended after this point were flushed.
   if (recovery_point_ > new_end) {
     recovery_point_ = new_end;
@@ -69,6 +73,10 @@ Result<void> PartitionLog::truncate_fully_and_start_at(Offset start) {
                       start.value);
   log_start_ = start;
   recovery_point_ = start;
+  cleaned_to_ = start;
+  if (auto r = prune_state_snapshots(Offset(INT64_MAX), Offset(INT64_MAX)); !r) {
+    return r.error();
+  }
   epochs_->clear();
   if (auto r = epochs_->persist(); !r) {
     return r.error();
@@ -99,6 +107,9 @@ Result<void> PartitionLog::advance_log_start(Offset start) {
   if (auto r = persist_epochs_if(epochs_->truncate_from_start(start)); !r) {
     return r.error();
   }
+  if (auto r = prune_state_snapshots(log_start_, Offset(INT64_MAX)); !r) {
+    return r.error();
+  }
   return write_log_start();
 }
 
@@ -117,6 +128,9 @@ Result<RetentionResult> PartitionLog::enforce_retention() {
     return r.error();
   }
   RetentionResult result;
+  if (!config_.cleanup_delete) {
+    return result;  // cleanup.policy=compact alone: the cleaner, not retention, bounds the log
+  }
   int64_t now = clock_();
   uint64_t total = size_bytes();
   while (segments_.size() > 1) {
@@ -147,6 +161,9 @@ Result<RetentionResult> PartitionLog::enforce_retention() {
       return r.error();
     }
     if (auto r = write_log_start(); !r) {
+      return r.error();
+    }
+    if (auto r = prune_state_snapshots(log_start_, Offset(INT64_MAX)); !r) {
       return r.error();
     }
   }

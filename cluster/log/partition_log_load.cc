@@ -57,7 +57,14 @@ std::optional<Offset> parse_segment_name(const std::string& name, std::string_vi
 
 bool is_checkpoint_name(const std::string& name) {
   return name == format::kLeaderEpochCheckpoint || name == format::kRecoveryPointCheckpoint ||
-         name == format::kLogStartOffsetCheckpoint || name == format::kCleanShutdownMarker;
+         name == format::kLogStartOffsetCheckpoint || name == format::kCleanShutdownMarker ||
+         name == format::kCleanerCheckpoint;
+}
+// "<offset>.snapshot.tmp" or "<base>.log.cleaned": see partition_log_snapshots.cc, log_cleaner.h.
+bool is_interrupted_write(const std::string& name) {
+  std::string snapshot_tmp = std::string(format::kSnapshotSuffix) + std::string(format::kTmpSuffix);
+  std::string cleaned = std::string(format::kLogSuffix) + std::string(format::kCleanedSuffix);
+  return parse_segment_name(name, snapshot_tmp) || parse_segment_name(name, cleaned);
 }
 }  // namespace
 
@@ -82,8 +89,14 @@ Result<std::vector<Offset>> PartitionLog::scan_directory() {
       indexes.emplace_back(ibase->value, entry.path());
     } else if (auto tbase = parse_segment_name(name, format::kTimeIndexSuffix)) {
       indexes.emplace_back(tbase->value, entry.path());
+    } else if (auto sbase = parse_segment_name(name, format::kSnapshotSuffix)) {
+      snapshots_.push_back(*sbase);
     } else if (is_checkpoint_name(name)) {
       continue;
+    } else if (is_interrupted_write(name)) {
+      // A snapshot write or a clean cut short: the file it was to replace is intact.
+      warn(entry.path().string() + ": interrupted snapshot or clean; removed");
+      fs::remove(entry.path(), ec);
     } else if (name.ends_with(format::kTmpSuffix) &&
                is_checkpoint_name(name.substr(0, name.size() - format::kTmpSuffix.size()))) {
       fs::remove(entry.path(), ec);  // an interrupted checkpoint write; the old file is intact
@@ -105,6 +118,7 @@ Result<std::vector<Offset>> PartitionLog::scan_directory() {
       fs::remove(path, ec);
     }
   }
+  std::sort(snapshots_.begin(), snapshots_.end());
   std::vector<Offset> bases;
   for (int64_t b : logs) {
     bases.emplace_back(b);
@@ -139,6 +153,9 @@ Result<void> PartitionLog::load() {
     return r.error();
   }
   recovery_point_ = std::min(recovery_point, log_end_offset());
+  // A snapshot past the end describes batches a crash cut off (partition_log_snapshots.cc).
+  (void)prune_state_snapshots(log_start_, log_end_offset());
+  load_cleaner_checkpoint();
   if (open_stats_.clean_shutdown) {
     fs::remove(marker, ec);  // from here on a crash must trigger recovery
     if (auto r = detail::fsync_dir(dir_); !r) {

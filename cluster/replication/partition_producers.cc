@@ -14,11 +14,11 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Without a snapshot file the table is rebuilt from the batch headers of the newest segments
-// only: a producer silent for longer than that gets UNKNOWN_PRODUCER_ID unless it restarts at
-// sequence 0, which clients handle (they reset the producer id). Kafka reads a snapshot plus the
-// log after it. TODO(idempotence): a snapshot at each segment roll, then scan from it.
-constexpr size_t kRebuildSegments = 4;
+// Producer state survives restarts through snapshots (Kafka's "<offset>.snapshot"): after a
+// segment roll, the next maintenance pass (every 2 s) writes the table as of the log end into
+// the partition directory (PartitionLog stores, prunes and deletes them with their segments).
+// A load takes the newest snapshot that decodes and replays only the batches after it; a
+// corrupt one is reported and skipped, falling back to an older one or to the whole log.
 constexpr uint64_t kRebuildReadBytes = 4 << 20;
 // Kafka's producer.id.expiration.ms default (one day).
 constexpr int64_t kProducerExpirationMs = 86'400'000;
@@ -75,18 +75,48 @@ void Partition::record_producers(std::span<const uint8_t> batches) {
   }
 }
 
+namespace {
+
+// The newest decodable snapshot at or below `end`, with its offset; nullopt when none.
+std::optional<std::pair<Offset, ProducerStateTable>> newest_snapshot(const log::PartitionLog& log,
+                                                                     Offset end,
+                                                                     const std::string& tp) {
+  const auto& offsets = log.state_snapshot_offsets();
+  for (auto it = offsets.rbegin(); it != offsets.rend(); ++it) {
+    if (*it > end) {
+      continue;
+    }
+    auto bytes = log.read_state_snapshot(*it);
+    auto table = bytes ? ProducerStateTable::decode_snapshot(*bytes)
+                       : Result<ProducerStateTable>(bytes.error());
+    if (table) {
+      return std::pair{*it, std::move(*table)};
+    }
+    logger("replication")
+        ->warn("[tp={}] producer snapshot at offset {} ignored: {}; replaying more of the log", tp,
+               it->value, table.error().message());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void Partition::load_producers() {
   if (producers_loaded_) {
     return;
   }
   producers_.clear();
   producers_loaded_ = true;
-  auto bases = log_->segment_base_offsets();
   Offset from = log_->log_start_offset();
-  if (bases.size() > kRebuildSegments) {
-    from = std::max(from, bases[bases.size() - kRebuildSegments]);
-  }
   Offset end = leo();
+  std::string tp = topic_ + "-" + std::to_string(id_.value);
+  auto snapshot = newest_snapshot(*log_, end, tp);
+  if (snapshot) {
+    producers_ = std::move(snapshot->second);
+    from = std::max(from, snapshot->first);
+    producers_.truncate_head(log_->log_start_offset());
+  }
+  Offset replay_from = from;
   while (from < end) {
     auto data = log_->read(from, kRebuildReadBytes, end);
     if (!data || data->total_bytes == 0) {
@@ -95,8 +125,7 @@ void Partition::load_producers() {
     auto bytes = data->to_bytes();
     if (!bytes) {
       logger("replication")
-          ->error("[tp={}-{}] rebuilding producer state: {}", topic_, id_.value,
-                  bytes.error().message());
+          ->error("[tp={}] rebuilding producer state: {}", tp, bytes.error().message());
       break;
     }
     auto next = producers_.record_all(*bytes, wall_clock_ms());
@@ -105,10 +134,11 @@ void Partition::load_producers() {
     }
     from = *next;
   }
-  if (producers_.size() > 0) {
+  if (producers_.size() > 0 || snapshot) {
     logger("replication")
-        ->info("[tp={}-{}] rebuilt the state of {} producers from the log", topic_, id_.value,
-               producers_.size());
+        ->info("[tp={}] loaded the state of {} producers: snapshot at {}, replayed [{}, {})", tp,
+               producers_.size(), snapshot ? std::to_string(snapshot->first.value) : "none",
+               replay_from.value, end.value);
   }
 }
 
@@ -125,12 +155,28 @@ void Partition::truncate_producers(Offset end) {
   }
 }
 
+// Runs from Partition::maintain() (the broker's 2 s maintenance, config_applier.cc): producer
+// expiry, the snapshot after a segment roll, and log compaction for cleanup.policy=compact.
 void Partition::maintain_producers() {
-  if (!producers_loaded_) {
-    return;
+  std::string tp = topic_ + "-" + std::to_string(id_.value);
+  auto bases = log_->segment_base_offsets();
+  const auto& snapshots = log_->state_snapshot_offsets();
+  bool rolled = bases.size() > 1 && (snapshots.empty() || snapshots.back() < bases.back());
+  if (producers_loaded_ || rolled) {
+    load_producers();
+    producers_.truncate_head(log_->log_start_offset());
+    producers_.expire(wall_clock_ms(), kProducerExpirationMs);
   }
-  producers_.truncate_head(log_->log_start_offset());
-  producers_.expire(wall_clock_ms(), kProducerExpirationMs);
+  if (rolled) {
+    auto bytes = producers_.encode_snapshot();
+    if (auto r = log_->write_state_snapshot(leo(), bytes); !r) {
+      logger("replication")
+          ->warn("[tp={}] writing the producer snapshot failed: {}", tp, r.error().message());
+    }
+  }
+  if (auto cleaned = log_->clean_if_due(); !cleaned) {
+    logger("replication")->warn("[tp={}] log compaction failed: {}", tp, cleaned.error().message());
+  }
 }
 
 asio::awaitable<std::optional<ProducerEntry>> Partition::producer_entry(ProducerId id) {

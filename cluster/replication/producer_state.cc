@@ -4,6 +4,10 @@
 #include <limits>
 #include <string>
 
+#include "cluster/log/errc.h"
+#include "cluster/record/crc32c.h"
+#include "common/byte_order.h"
+
 namespace meridian::replication {
 namespace {
 
@@ -169,6 +173,112 @@ size_t ProducerStateTable::expire(int64_t now_ms, int64_t max_age_ms) {
 const ProducerEntry* ProducerStateTable::find(ProducerId id) const {
   auto it = producers_.find(id.value);
   return it == producers_.end() ? nullptr : &it->second;
+}
+
+}  // namespace meridian::replication
+
+// ---- snapshot codec ------------------------------------------------------------------------
+
+namespace meridian::replication {
+namespace {
+
+constexpr int16_t kSnapshotVersion = 1;
+constexpr size_t kSnapshotHeaderSize = 2 + 4;   // version, crc32c of everything after it
+constexpr size_t kEntryFixedSize = 8 + 2 + 8 + 4;  // id, epoch, last append ms, batch count
+constexpr size_t kBatchSize = 4 + 4 + 8 + 8;      // first seq, last seq, first/last offset
+
+template <class T>
+void put(std::vector<uint8_t>& out, T value) {
+  size_t at = out.size();
+  out.resize(at + sizeof(T));
+  store_be<T>(out.data() + at, value);
+}
+
+// Bounds-checked big-endian reader.
+struct Cursor {
+  std::span<const uint8_t> rest;
+  bool ok = true;
+  template <class T>
+  T get() {
+    if (rest.size() < sizeof(T)) {
+      ok = false;
+      return T{};
+    }
+    T v = load_be<T>(rest.data());
+    rest = rest.subspan(sizeof(T));
+    return v;
+  }
+};
+
+}  // namespace
+
+std::vector<uint8_t> ProducerStateTable::encode_snapshot() const {
+  std::vector<int64_t> ids;
+  for (const auto& [id, entry] : producers_) {
+    ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<uint8_t> out;
+  put<int16_t>(out, kSnapshotVersion);
+  put<uint32_t>(out, 0);  // crc, below
+  put<int32_t>(out, static_cast<int32_t>(ids.size()));
+  for (int64_t id : ids) {
+    const ProducerEntry& e = producers_.at(id);
+    put<int64_t>(out, id);
+    put<int16_t>(out, e.epoch);
+    put<int64_t>(out, e.last_append_ms);
+    put<int32_t>(out, static_cast<int32_t>(e.batches.size()));
+    for (const auto& b : e.batches) {
+      put<int32_t>(out, b.first_seq);
+      put<int32_t>(out, b.last_seq);
+      put<int64_t>(out, b.first_offset.value);
+      put<int64_t>(out, b.last_offset.value);
+    }
+  }
+  uint32_t crc = record::crc32c(out.data() + kSnapshotHeaderSize, out.size() - kSnapshotHeaderSize);
+  store_be<uint32_t>(out.data() + 2, crc);
+  return out;
+}
+
+Result<ProducerStateTable> ProducerStateTable::decode_snapshot(std::span<const uint8_t> bytes) {
+  auto corrupt = [] { return make_error_code(log::errc::corrupt_checkpoint); };
+  if (bytes.size() < kSnapshotHeaderSize + 4 || load_be<int16_t>(bytes.data()) != kSnapshotVersion) {
+    return corrupt();
+  }
+  auto body = bytes.subspan(kSnapshotHeaderSize);
+  if (record::crc32c(body.data(), body.size()) != load_be<uint32_t>(bytes.data() + 2)) {
+    return corrupt();
+  }
+  Cursor in{body};
+  int32_t count = in.get<int32_t>();
+  if (count < 0 || static_cast<size_t>(count) > in.rest.size() / kEntryFixedSize) {
+    return corrupt();
+  }
+  ProducerStateTable table;
+  for (int32_t i = 0; i < count && in.ok; ++i) {
+    int64_t id = in.get<int64_t>();
+    ProducerEntry entry;
+    entry.epoch = in.get<int16_t>();
+    entry.last_append_ms = in.get<int64_t>();
+    int32_t batches = in.get<int32_t>();
+    if (id < 0 || batches < 0 || static_cast<size_t>(batches) > kMaxCachedBatches ||
+        in.rest.size() < static_cast<size_t>(batches) * kBatchSize) {
+      return corrupt();
+    }
+    for (int32_t b = 0; b < batches; ++b) {
+      ProducerBatch batch;
+      batch.first_seq = in.get<int32_t>();
+      batch.last_seq = in.get<int32_t>();
+      batch.first_offset = Offset(in.get<int64_t>());
+      batch.last_offset = Offset(in.get<int64_t>());
+      entry.batches.push_back(batch);
+    }
+    table.producers_[id] = std::move(entry);
+  }
+  if (!in.ok || !in.rest.empty()) {
+    return corrupt();
+  }
+  return table;
 }
 
 }  // namespace meridian::replication

@@ -20,6 +20,7 @@
 #include <span>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
 
 #include "cluster/record/batch_view.h"
 #include "common/ids.h"
@@ -106,6 +107,13 @@ class ProducerStateTable {
 
   const ProducerEntry* find(ProducerId id) const;
   size_t size() const noexcept { return producers_.size(); }
+
+  // Snapshot file body (docs/formats/producer_snapshot.md): version, CRC32C, then per producer
+  // its id, epoch, last append time and cached batches (so duplicates stay detectable after a
+  // restart). Big-endian, entries sorted by producer id, so equal tables encode equally.
+  std::vector<uint8_t> encode_snapshot() const;
+  // Errors: log::errc::corrupt_checkpoint (short, wrong version, CRC mismatch, bad counts).
+  static Result<ProducerStateTable> decode_snapshot(std::span<const uint8_t> bytes);
 
  private:
   std::unordered_map<int64_t, ProducerEntry> producers_;
