@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
@@ -14,11 +15,13 @@
 #include <iostream>
 #include <thread>
 
+#include "common/admin/admin_runtime.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "gateway/response.h"
 #include "gateway/server.h"
 #include "mirror/admin_api.h"
+#include "mirror/link_metrics.h"
 
 namespace meridian::cli {
 
@@ -33,6 +36,7 @@ struct MirrorProcess::Impl {
       io.get_executor()};
   std::thread thread;
   std::unique_ptr<mirror::Link> link;
+  std::shared_ptr<mirror::LinkMetrics> metrics;  // LinkOptions::metrics; sampled on `io`
   std::unique_ptr<mirror::AdminApi> api;
   std::unique_ptr<gateway::Server> server;
   bool stopped = false;
@@ -46,6 +50,7 @@ std::unique_ptr<MirrorProcess> MirrorProcess::start(mirror::LinkOptions options,
                                                     const std::string& admin_host,
                                                     int admin_port, std::ostream& err) {
   auto impl = std::make_unique<Impl>();
+  impl->metrics = options.metrics;
   impl->link = std::make_unique<mirror::Link>(impl->io.get_executor(), std::move(options));
   impl->api = std::make_unique<mirror::AdminApi>(*impl->link);
   gateway::Router router;
@@ -79,6 +84,12 @@ std::unique_ptr<MirrorProcess> MirrorProcess::start(mirror::LinkOptions options,
     return nullptr;
   }
   impl->link->start();
+  if (impl->metrics) {
+    auto sampler = [metrics = impl->metrics, link = impl->link.get()]() -> asio::awaitable<void> {
+      co_await metrics->run(*link, std::chrono::milliseconds(1000));
+    };
+    asio::co_spawn(impl->io, sampler, asio::detached);
+  }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->io.run(); });
   return std::unique_ptr<MirrorProcess>(new MirrorProcess(std::move(impl)));
@@ -92,6 +103,9 @@ void MirrorProcess::stop() {
   d.stopped = true;
   d.server->shutdown_input();
   d.server->stop(std::chrono::milliseconds(2000));
+  if (d.metrics) {
+    d.metrics->stop();
+  }
   asio::co_spawn(d.io, d.link->stop(), asio::use_future).wait();
   d.work.reset();
   d.io.stop();
@@ -123,6 +137,8 @@ config::Schema mirror_schema() {
   str("topics.exclude", "^__.*|.*\\.recovered$", "Regex of source topics never mirrored");
   str("admin.host", "127.0.0.1", "Admin API address");
   str("groups.include", "", "Regex of consumer groups whose offsets are synced (empty: none)");
+  str("admin.listener", "127.0.0.1:9647",
+      "host:port of /metrics, /livez, /readyz, /healthz (the broker's admin.listener)");
   config::KeySpec topics{"topics", config::Type::kList, "", "Source topics to mirror", {}, {},
                          {}, false};
   s.add(topics);
@@ -137,6 +153,25 @@ config::Schema mirror_schema() {
                      "Replication factor of created mirror topics (-1: target default)", -1, 16,
                      {}, false};
   s.add(rf);
+  config::KeySpec throttle{"throttle.bytes.per.second", config::Type::kInt, "0",
+                           "Link bandwidth throttle: source bytes fetched per second (0: none)",
+                           0, {}, {}, false};
+  s.add(throttle);
+  config::KeySpec sync{"config.sync.enable", config::Type::kBool, "true",
+                       "Copy source topic configs to the mirror topics", {}, {}, {}, false};
+  s.add(sync);
+  config::KeySpec sync_ms{"config.sync.interval.ms", config::Type::kInt, "5000",
+                          "Topic-config sync poll interval", 100, {}, {}, false};
+  s.add(sync_ms);
+  config::KeySpec sync_exclude{"config.sync.exclude", config::Type::kList,
+                               "min.insync.replicas",
+                               "Topic configs never copied nor removed by the sync", {}, {}, {},
+                               false};
+  s.add(sync_exclude);
+  config::KeySpec codec{"compression.type", config::Type::kString, "none",
+                        "Compress uncompressed source batches before MirrorAppend",
+                        {}, {}, {"none", "gzip", "snappy", "lz4", "zstd"}, false};
+  s.add(codec);
   return s;
 }
 
@@ -151,9 +186,34 @@ int wait_for_signal() {
   return sig;
 }
 
+// /metrics, /livez, /readyz of `mirror run` (CONVENTIONS.md §4): ready while the link's last
+// sample saw both clusters reachable and its tasks running (active or paused).
+std::unique_ptr<admin::AdminRuntime> start_metrics_listener(
+    const std::string& listener, std::shared_ptr<mirror::LinkMetrics> metrics) {
+  auto options = admin::parse_admin_listener(listener);
+  if (!options) {
+    std::cerr << "meridian: configuration error: admin.listener '" << listener
+              << "' is not host:port\n";
+    return nullptr;
+  }
+  auto rt = std::make_unique<admin::AdminRuntime>(*options);
+  rt->server().add_readiness_check("link", [metrics] {
+    auto state = metrics->state();
+    bool ok = state == admin::LinkState::kActive || state == admin::LinkState::kPaused;
+    return admin::CheckResult{ok, "link " + metrics->link() + " " +
+                                      std::string(admin::to_string(state))};
+  });
+  if (auto port = rt->start(); !port) {
+    std::cerr << "meridian: admin.listener " << listener << " failed: " << port.error().message()
+              << "\n";
+    return nullptr;
+  }
+  return rt;
+}
+
 int run_mirror(const std::optional<std::string>& file, const std::vector<std::string>& overrides) {
   mirror::LinkOptions o;
-  std::string admin_host;
+  std::string admin_host, listener;
   int admin_port = 0;
   try {
     config::LoadOptions load;
@@ -173,8 +233,14 @@ int run_mirror(const std::optional<std::string>& file, const std::vector<std::st
     o.prefix = v.get_bool("topic.prefix.enable");
     o.replication_factor = static_cast<int16_t>(v.get_int("replication.factor"));
     o.groups_include = v.get_string("groups.include");
+    o.throttle_bytes_per_second = v.get_int("throttle.bytes.per.second");
+    o.config_sync = v.get_bool("config.sync.enable");
+    o.config_sync_interval = std::chrono::milliseconds(v.get_int("config.sync.interval.ms"));
+    o.config_sync_exclude = v.get_list("config.sync.exclude");
+    o.compression = v.get_string("compression.type");
     admin_host = v.get_string("admin.host");
     admin_port = static_cast<int>(v.get_int("admin.port"));
+    listener = v.get_string("admin.listener");
   } catch (const config::ConfigError& e) {
     std::cerr << "meridian: configuration error: " << e.what() << "\n";
     return 2;
@@ -186,15 +252,24 @@ int run_mirror(const std::optional<std::string>& file, const std::vector<std::st
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::string name = o.name, source = o.source_bootstrap, target = o.target_bootstrap;
+  o.metrics = std::make_shared<mirror::LinkMetrics>(o.name);
+  auto metrics_port = start_metrics_listener(listener, o.metrics);
+  if (!metrics_port) {
+    return 1;
+  }
   auto process = MirrorProcess::start(std::move(o), admin_host, admin_port, std::cerr);
   if (!process) {
     return 1;
   }
   std::cout << "meridian mirror: link " << name << " " << source << " -> " << target
-            << ", admin http://" << admin_host << ":" << process->admin_port() << std::endl;
+            << ", admin http://" << admin_host << ":" << process->admin_port() << ", metrics http://"
+            << admin::parse_admin_listener(listener)->address << ":" << metrics_port->server().port()
+            << std::endl;
   int sig = wait_for_signal();
   logger("mirror")->info("signal {}: shutting down", sig);
+  metrics_port->server().begin_shutdown();  // readiness 503 while the link drains
   process->stop();
+  metrics_port->stop();
   return 0;
 }
 

@@ -90,10 +90,13 @@ json link_json(const LinkStatus& s) {
               {"last_error", s.last_error},
               {"records_mirrored", s.records_mirrored},
               {"bytes_mirrored", s.bytes_mirrored},
+              {"bytes_sent", s.bytes_sent},
               {"replication_latency_p50_seconds", s.latency_p50_seconds},
               {"replication_latency_p99_seconds", s.latency_p99_seconds},
               {"group_offsets_synced", s.group_offsets_synced},
               {"group_sync_error", s.group_sync_error},
+              {"configs_synced", s.configs_synced},
+              {"config_sync_error", s.config_sync_error},
               {"topic_names", [&] {
                  json names = json::array();
                  for (const auto& m : s.mirrors) {

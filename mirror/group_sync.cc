@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "mirror/detail/link_state.h"
+#include "mirror/link_metrics.h"
 
 namespace meridian::mirror::detail {
 
@@ -77,6 +78,9 @@ asio::awaitable<void> group_sync_loop(std::shared_ptr<LinkState> link) {
           link->group_sync_error = "group " + g.group_id + ": " + synced.error().message();
         } else {
           link->group_offsets_synced += *synced;
+          if (*synced > 0 && link->options.metrics) {
+            link->options.metrics->on_checkpoint(g.group_id);
+          }
         }
       }
     }

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <string_view>
 
 #include "common/log.h"
 #include "mirror/detail/link_ops.h"
@@ -60,6 +61,25 @@ void LinkState::record_latency(double seconds) {
   }
 }
 
+// Active/active loop prevention, MirrorMaker 2's rule: in prefix mode every hop prepends the
+// DC a record came from ("west.orders", then "east.west.orders"), so a topic's name lists its
+// path. If any leading component is the target DC, the records came from there: mirroring them
+// back would close a loop. (A topic of the source's own, like "orders.west.daily", whose name
+// merely contains "west." is skipped too: document it, and name DCs distinctively.)
+bool is_cycle(const std::string& target_cluster, const std::string& topic) {
+  if (target_cluster.empty()) {
+    return false;
+  }
+  std::string_view rest(topic);
+  for (auto dot = rest.find('.'); dot != std::string_view::npos; dot = rest.find('.')) {
+    if (rest.substr(0, dot) == target_cluster) {
+      return true;
+    }
+    rest.remove_prefix(dot + 1);
+  }
+  return false;
+}
+
 bool selected(const LinkState& link, const std::string& topic) {
   const auto& o = link.options;
   if (std::find(o.topics.begin(), o.topics.end(), topic) != o.topics.end()) {
@@ -68,8 +88,7 @@ bool selected(const LinkState& link, const std::string& topic) {
   if (link.exclude && std::regex_match(topic, *link.exclude)) {
     return false;
   }
-  // Active/active loop prevention: a topic named after the target DC came from there.
-  if (o.prefix && topic.starts_with(o.target_cluster + ".")) {
+  if (o.prefix && is_cycle(o.target_cluster, topic)) {
     return false;
   }
   if (link.include) {
@@ -131,6 +150,22 @@ asio::awaitable<void> ensure_mirror(std::shared_ptr<LinkState> link, std::string
                                     int32_t partitions) {
   const auto& o = link->options;
   std::string mirror_topic = o.prefix ? o.source_cluster + "." + source_topic : source_topic;
+  if (o.prefix) {
+    // The name rule misses a source topic that mirrors the target under its own name (an
+    // identity link the other way). A Meridian source knows: ask its mirror state. A Kafka
+    // source does not answer this request (an error): the name rule is all there is.
+    protocol::MirrorStateRequest probe;
+    probe.topic = source_topic;
+    auto origin = co_await mirror_state(link->source, probe);
+    if (origin && origin->exists && !origin->record.state.empty() &&
+        origin->record.source_cluster == o.target_cluster) {
+      if (link->loop_skipped.insert(source_topic).second) {
+        logger("mirror")->info("[link={}] not mirroring {}: it is a mirror of {} (loop)", o.name,
+                               source_topic, o.target_cluster);
+      }
+      co_return;
+    }
+  }
   protocol::MirrorStateRequest read;
   read.topic = mirror_topic;
   auto current = co_await mirror_state(link->target, read);
@@ -250,6 +285,9 @@ void Link::start() {
   if (!state_->options.groups_include.empty()) {
     asio::co_spawn(state_->executor, detail::group_sync_loop(state_), asio::detached);
   }
+  if (state_->options.config_sync) {
+    asio::co_spawn(state_->executor, detail::config_sync_loop(state_), asio::detached);
+  }
 }
 
 asio::awaitable<void> Link::stop() {
@@ -309,11 +347,14 @@ asio::awaitable<LinkStatus> Link::status() {
     s.last_error = link->last_error;
     s.records_mirrored = link->records_mirrored;
     s.bytes_mirrored = link->bytes_mirrored;
+    s.bytes_sent = link->bytes_sent;
     std::vector<double> samples(link->latencies.begin(), link->latencies.end());
     s.latency_p50_seconds = percentile(samples, 0.50);
     s.latency_p99_seconds = percentile(samples, 0.99);
     s.group_offsets_synced = link->group_offsets_synced;
     s.group_sync_error = link->group_sync_error;
+    s.configs_synced = link->configs_synced;
+    s.config_sync_error = link->config_sync_error;
     for (const auto& [name, m] : link->mirrors) {
       s.mirrors.push_back(topic_status(m));
     }

@@ -33,6 +33,8 @@ namespace detail {
 struct LinkState;
 }  // namespace detail
 
+class LinkMetrics;  // link_metrics.h
+
 struct LinkOptions {
   std::string name = "link";
   std::string source_bootstrap;  // host:port[,host:port]
@@ -51,6 +53,22 @@ struct LinkOptions {
   // none). Offsets mean the same records there; groups active in the target are left alone.
   std::string groups_include;
   std::chrono::milliseconds group_sync_interval{2000};
+  // Bandwidth throttle of the whole link, in bytes fetched from the source per second (a token
+  // bucket, detail/throttle.h); 0: unlimited.
+  int64_t throttle_bytes_per_second = 0;
+  // Codec the link compresses uncompressed source batches with before MirrorAppend (same
+  // offsets and records; mirror/recompress.h says when that saves WAN bytes): none, gzip,
+  // snappy, lz4, zstd.
+  std::string compression = "none";
+  // Topic-config sync: the source topic's own settings (retention.ms, retention.bytes,
+  // segment.bytes, cleanup.policy, ...) are copied to the mirror topic every interval; names
+  // in `config_sync_exclude` are neither copied nor removed (the target's own choice).
+  bool config_sync = true;
+  std::chrono::milliseconds config_sync_interval{5000};
+  std::vector<std::string> config_sync_exclude{"min.insync.replicas"};
+  // Prometheus series of the link (link_metrics.h), fed by the copy and group-sync loops; null:
+  // none. The process that runs the link also runs its sampler (LinkMetrics::run).
+  std::shared_ptr<LinkMetrics> metrics;
 };
 
 struct PartitionStatus {
@@ -83,10 +101,13 @@ struct LinkStatus {
   std::string last_error;
   int64_t records_mirrored = 0;
   int64_t bytes_mirrored = 0;
+  int64_t bytes_sent = 0;  // MirrorAppend payload bytes (< bytes_mirrored when compressing)
   double latency_p50_seconds = 0;  // source timestamp -> appended in the target
   double latency_p99_seconds = 0;
   int64_t group_offsets_synced = 0;  // offset commits written to the target
   std::string group_sync_error;
+  int64_t configs_synced = 0;  // topic-config changes written to the target
+  std::string config_sync_error;
   std::vector<MirrorTopicStatus> mirrors;
 };
 

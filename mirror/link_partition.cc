@@ -13,6 +13,7 @@
 #include "cluster/record/batch_view.h"
 #include "common/log.h"
 #include "mirror/detail/link_state.h"
+#include "mirror/link_metrics.h"
 #include "mirror/target_rpc.h"
 
 namespace meridian::mirror::detail {
@@ -137,11 +138,15 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
       reset_start = -1;
       task->status.mirrored_offset = offset;
     }
+    co_await link->throttle.acquire(task->stop);
     auto sent = Clock::now();
     std::string topic = task->source_topic;
-    auto fetched = co_await task->source->fetch(topic, PartitionId(task->partition),
-                                                Offset(offset), link->options.fetch_max_bytes,
-                                                link->options.fetch_max_wait);
+    auto fetched = co_await task->source->fetch(
+        topic, PartitionId(task->partition), Offset(offset),
+        link->throttle.fetch_limit(link->options.fetch_max_bytes), link->options.fetch_max_wait);
+    if (fetched) {
+      link->throttle.consume(fetched->records.size());
+    }
     if (!fetched) {
       if (fetched.error() == client::kafka_error(ErrorCode::kOffsetOutOfRange)) {
         auto earliest = co_await task->source->list_offsets(topic, PartitionId(task->partition),
@@ -173,6 +178,13 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
       auto request = base_request(*task);
       request.records = std::vector<uint8_t>(fetched->records.begin() + slice.begin,
                                              fetched->records.begin() + slice.end);
+      if (link->codec != record::Compression::kNone) {
+        // Unchanged offsets and records; on a codec failure the batches go as they came.
+        if (auto packed = recompress(*request.records, link->codec)) {
+          request.records = std::move(*packed);
+        }
+      }
+      link->bytes_sent += static_cast<int64_t>(request.records->size());
       size_t bytes = slice.end - slice.begin;
       auto appended = co_await mirror_append(*task->target, request);
       if (!appended) {
@@ -193,6 +205,12 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
       task->bytes_per_record = static_cast<double>(bytes) / static_cast<double>(slice.records);
       if (slice.max_timestamp > 0) {
         link->record_latency(static_cast<double>(now_ms() - slice.max_timestamp) / 1000.0);
+      }
+      if (link->options.metrics) {
+        link->options.metrics->on_copied(
+            task->mirror_topic, slice.records, static_cast<int64_t>(bytes),
+            slice.max_timestamp > 0 ? static_cast<double>(now_ms() - slice.max_timestamp) / 1000.0
+                                    : -1.0);
       }
     }
     task->status.mirrored_offset = offset;

@@ -53,14 +53,19 @@ asio::awaitable<Result<protocol::MirrorAppendResponse>> mirror_append(
     }
   }
   auto connection = co_await target.connection(p->leader);
-  if (!connection) {
-    co_return connection.error();
+  Result<protocol::MirrorAppendResponse> response(client::make_error_code(
+      client::errc::no_broker_reachable));
+  if (connection) {
+    client::Connection& conn = **connection;
+    response = co_await send_v0(conn, request);
+  } else {
+    response = Result<protocol::MirrorAppendResponse>(connection.error());
   }
-  client::Connection& conn = **connection;
-  auto response = co_await send_v0(conn, request);
-  if (response && response->error_code == protocol::ErrorCode::kNotLeaderOrFollower) {
+  // A dead leader (SIGKILLed broker: connection refused or reset) or a moved one: refresh, so
+  // the next attempt goes to the partition's new leader instead of the cached one.
+  if (!response || response->error_code == protocol::ErrorCode::kNotLeaderOrFollower) {
     std::vector<std::string> topics{request.topic};
-    (void)co_await target.metadata(std::move(topics));  // the next attempt finds the new leader
+    (void)co_await target.metadata(std::move(topics));
   }
   co_return response;
 }
@@ -79,12 +84,21 @@ asio::awaitable<Result<protocol::MirrorStateResponse>> mirror_state(
   if (metadata->brokers.empty()) {
     co_return client::make_error_code(client::errc::no_broker_reachable);
   }
-  auto connection = co_await target.connection(metadata->brokers.begin()->first);
-  if (!connection) {
-    co_return connection.error();
+  // Any broker will do: try them in turn, so one dead broker does not stop the link.
+  Result<protocol::MirrorStateResponse> response(
+      client::make_error_code(client::errc::no_broker_reachable));
+  for (const auto& [id, broker] : metadata->brokers) {
+    auto connection = co_await target.connection(id);
+    if (!connection) {
+      response = Result<protocol::MirrorStateResponse>(connection.error());
+      continue;
+    }
+    client::Connection& conn = **connection;
+    response = co_await send_v0(conn, request);
+    if (response) {
+      break;
+    }
   }
-  client::Connection& conn = **connection;
-  auto response = co_await send_v0(conn, request);
   co_return response;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cluster/broker/broker.h"
+#include "cluster/broker/broker_metrics_groups.h"
 #include "cluster/broker/metadata_cache.h"
 #include "cluster/broker/replica_manager.h"
 #include "cluster/log/partition_log.h"
@@ -308,18 +309,21 @@ struct BrokerMetricsCollector::Impl {
       : broker(b),
         options(std::move(o)),
         metrics(admin::broker_metrics(options.labels)),
-        cluster(admin::cluster_metrics(options.labels)) {}
+        cluster(admin::cluster_metrics(options.labels)),
+        groups(b, options.labels) {}
 
   void sample();
   void sample_partitions(const std::vector<std::pair<TopicPartition,
                                                      replication::PartitionSnapshot>>& snaps);
   void sample_cluster();
   std::optional<Offset> sibling_leo(BrokerId id, const TopicPartition& tp) const;
+  std::optional<int64_t> known_high_watermark(const TopicPartition& tp) const;
 
   const Broker& broker;
   BrokerMetricsOptions options;
   admin::BrokerMetrics metrics;
   admin::ClusterMetrics cluster;
+  GroupMetricsSampler groups;
   SeriesSet gauges;
   std::map<TopicPartition, PartitionMemory> memory;
 
@@ -344,6 +348,29 @@ std::optional<Offset> BrokerMetricsCollector::Impl::sibling_leo(BrokerId id,
     }
   }
   return std::nullopt;
+}
+
+// For group lag: the highest HW of the replicas this process holds (the leader's when it is
+// here; brokers of other processes are not asked).
+std::optional<int64_t> BrokerMetricsCollector::Impl::known_high_watermark(
+    const TopicPartition& tp) const {
+  std::optional<int64_t> best;
+  auto consider = [&](const Broker& b) {
+    const ReplicaManager* rm = b.replica_manager();
+    auto partition = rm ? rm->get(tp) : nullptr;
+    if (partition) {
+      best = std::max(best.value_or(-1), partition->snapshot().high_watermark.value);
+    }
+  };
+  consider(broker);
+  std::lock_guard lock(g_siblings_mutex);
+  auto dc = label_or_empty(options.labels, "datacenter");
+  for (const Impl* s : g_siblings) {
+    if (s != this && label_or_empty(s->options.labels, "datacenter") == dc) {
+      consider(s->broker);
+    }
+  }
+  return best;
 }
 
 void BrokerMetricsCollector::Impl::sample_partitions(
@@ -443,6 +470,7 @@ void BrokerMetricsCollector::Impl::sample() {
   }
   sample_partitions(snaps);
   sample_cluster();
+  groups.sample([this](const TopicPartition& tp) { return known_high_watermark(tp); });
   // The log directory appears with the first partition: until then ask its nearest parent.
   std::filesystem::path dir = broker.config().log_dirs.front();
   struct statvfs fs {};

@@ -90,6 +90,18 @@ class GroupCoordinator {
   boost::asio::awaitable<protocol::DeleteGroupsResponse> delete_groups(
       std::vector<std::string> groups);
 
+  // For metrics (broker_metrics.h): the groups of the loaded offsets partitions this broker
+  // leads — so each group is reported by its coordinator only — copied on the strand.
+  struct GroupView {
+    std::string group;
+    GroupState state = GroupState::kEmpty;
+    size_t members = 0;
+    std::map<std::pair<std::string, int32_t>, int64_t> offsets;  // (topic, partition) -> offset
+  };
+  // Any thread but an io thread of this broker (it blocks). Null when the strand did not run
+  // the copy within `timeout` (e.g. the io_context is stopping).
+  std::optional<std::vector<GroupView>> views(std::chrono::milliseconds timeout) const;
+
  private:
   using OffsetMap = std::map<std::pair<std::string, int32_t>, CommittedOffset>;
   struct Group {

@@ -1,7 +1,10 @@
 // GroupCoordinator: committed offsets (OffsetCommit, OffsetFetch) and group administration
 // (ListGroups, DescribeGroups, DeleteGroups).
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <future>
 
 #include "cluster/broker/group_coordinator.h"
 
@@ -153,6 +156,32 @@ asio::awaitable<protocol::OffsetFetchResponse> GroupCoordinator::fetch_offsets(
   };
   auto out = co_await asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
   co_return out;
+}
+
+std::optional<std::vector<GroupCoordinator::GroupView>> GroupCoordinator::views(
+    std::chrono::milliseconds timeout) const {
+  auto done = std::make_shared<std::promise<std::vector<GroupView>>>();
+  auto future = done->get_future();
+  asio::post(strand_, [this, done] {
+    std::vector<GroupView> out;
+    for (const auto& [id, g] : groups_) {
+      auto owned = owned_.find(g->partition);
+      if (owned == owned_.end() || !owned->second.loaded ||
+          g->membership->state() == GroupState::kDead) {
+        continue;
+      }
+      GroupView v{id, g->membership->state(), g->membership->member_count(), {}};
+      for (const auto& [tp, committed] : g->offsets) {
+        v.offsets[tp] = committed.offset;
+      }
+      out.push_back(std::move(v));
+    }
+    done->set_value(std::move(out));
+  });
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return std::nullopt;
+  }
+  return future.get();
 }
 
 asio::awaitable<protocol::ListGroupsResponse> GroupCoordinator::list_groups() {

@@ -10,10 +10,7 @@
 // of the same request (its response was lost) starts at 120 < 132: an overlap, answered with
 // offset_out_of_range; the mirror reads LEO 132 from the response and fetches from there. A
 // request starting at 140 is a gap (records 132..139 would be missing): also refused.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "cluster/record/batch_view.h"
@@ -23,13 +20,6 @@
 namespace meridian::replication {
 
 namespace asio = boost::asio;
-
-namespace {
-
-// What the strand reports to the waiting coroutine.
-enum class AckState { kDone, kWaiting };
-
-}  // namespace
 
 asio::awaitable<Result<AppendResult>> Partition::append_mirror_as_leader(
     std::span<uint8_t> batches, MirrorAppendOptions options) {
@@ -109,44 +99,11 @@ asio::awaitable<Result<AppendResult>> Partition::append_mirror_as_leader(
   if (appended->result.last_offset < appended->result.base_offset) {
     co_return appended->result;  // nothing appended (truncation or reset only)
   }
-  // acks=all. The waiter list of append_as_leader is private to partition.cc, so this polls the
-  // strand with a short, growing interval (1..8 ms): a cross-DC link's RTT dwarfs it.
-  // TODO(mirror): share partition.cc's AckWaiter (a detail header) and drop the polling.
-  const Offset required = appended->result.last_offset + 1;
-  const uint64_t term = appended->term;
-  auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  std::chrono::milliseconds interval(1);
-  for (;;) {
-    auto check = [this, required, term]() -> asio::awaitable<Result<AckState>> {
-      if (stopped_) {
-        co_return make_error_code(errc::shutting_down);
-      }
-      if (role_ != Role::kLeader || leader_term_ != term) {
-        co_return make_error_code(errc::not_leader);
-      }
-      if (hw_ < required) {
-        co_return AckState::kWaiting;
-      }
-      if (static_cast<int>(state_.isr.size()) < config_.min_insync_replicas) {
-        co_return make_error_code(errc::not_enough_replicas_after_append);
-      }
-      co_return AckState::kDone;
-    };
-    auto state = co_await asio::co_spawn(strand_, std::move(check), asio::use_awaitable);
-    if (!state) {
-      co_return state.error();
-    }
-    if (*state == AckState::kDone) {
-      co_return appended->result;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      co_return make_error_code(errc::request_timed_out);
-    }
-    timer.expires_after(interval);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    interval = std::min(interval * 2, std::chrono::milliseconds(8));
-  }
+  // acks=all through the same waiter list as a client produce: woken when the HW passes the
+  // last mirrored offset, NOT_LEADER if leadership was lost meanwhile.
+  PendingAppend pending{appended->result, appended->term};
+  auto replicated = co_await wait_replicated(pending, options.timeout);
+  co_return replicated;
 }
 
 }  // namespace meridian::replication

@@ -13,6 +13,8 @@
 
 namespace meridian::mirror::detail {
 
+// Whether `topic`'s name says its records came from `target_cluster` (prefix-mode loop rule).
+bool is_cycle(const std::string& target_cluster, const std::string& topic);
 // Whether the link mirrors `topic` (explicit names, include/exclude, active/active loop rule).
 bool selected(const LinkState& link, const std::string& topic);
 // Starts copy tasks for partitions [m.tasks.size(), partitions).

@@ -11,12 +11,15 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cluster/client/client.h"
 #include "cluster/client/group_client.h"
+#include "mirror/detail/throttle.h"
 #include "mirror/link.h"
+#include "mirror/recompress.h"
 
 namespace meridian::mirror::detail {
 
@@ -61,6 +64,7 @@ struct LinkState {
   std::map<std::string, MirrorTopic> mirrors;  // by mirror topic name
   // After failback: the old primary mirrors the new one, by the same topic name.
   std::map<std::string, MirrorTopic> reverse;
+  std::set<std::string> loop_skipped;  // source topics skipped as loops (logged once)
   bool stopping = false;
   bool discovery_running = false;
   std::string state = "active";
@@ -72,6 +76,11 @@ struct LinkState {
   client::GroupClient target_groups{target};
   int64_t group_offsets_synced = 0;
   std::string group_sync_error;
+  Throttle throttle{options.throttle_bytes_per_second};
+  record::Compression codec = parse_codec(options.compression).value_or(record::Compression::kNone);
+  int64_t bytes_sent = 0;
+  int64_t configs_synced = 0;
+  std::string config_sync_error;
 
   void record_latency(double seconds);
 };
@@ -95,6 +104,9 @@ boost::asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
 
 // Copies committed offsets of the selected groups to the target, forever (group_sync.cc).
 boost::asio::awaitable<void> group_sync_loop(std::shared_ptr<LinkState> link);
+
+// Copies the source topics' own configs to the mirror topics, forever (config_sync.cc).
+boost::asio::awaitable<void> config_sync_loop(std::shared_ptr<LinkState> link);
 
 // Sleeps on the link's executor.
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);

@@ -101,6 +101,36 @@ def consume(boot):
     return n
 
 
+def group_metrics(dev):
+    """Committed offsets of a group: reported once (by its coordinator, one of the 3 brokers),
+    lag = high watermark - committed offset."""
+    from kafka.structs import OffsetAndMetadata
+    committed = {0: 10, 1: 20, 2: 30}
+    c = KafkaConsumer(bootstrap_servers=dev.bootstrap, group_id='scrape-group',
+                      enable_auto_commit=False)
+    c.assign([TopicPartition(TOPIC, p) for p in committed])
+    c.commit({TopicPartition(TOPIC, p): OffsetAndMetadata(o, '') for p, o in committed.items()})
+    c.close()
+
+    def series(s, name):
+        return {l['partition']: v for l, v in s.get(name, []) if l.get('group') == 'scrape-group'}
+    s, ok = dev.wait_for(lambda s: len(s.get('meridian_consumer_group_committed_offset', [])) > 0
+                         and len(series(s, 'meridian_consumer_group_lag')) == 3, timeout=15)
+    rows = [l for l, _ in s.get('meridian_consumer_group_committed_offset', [])
+            if l.get('group') == 'scrape-group']
+    check(ok and len(rows) == 3 and len({l.get('broker') for l in rows}) == 1,
+          'group committed offsets reported once, by one broker (its coordinator)', rows)
+    check(series(s, 'meridian_consumer_group_committed_offset') ==
+          {str(p): o for p, o in committed.items()}, 'committed offsets 10/20/30')
+    per = RECORDS // 3
+    check(series(s, 'meridian_consumer_group_lag') ==
+          {str(p): per - o for p, o in committed.items()},
+          'group lag = high watermark - committed', series(s, 'meridian_consumer_group_lag'))
+    check(total(s, 'meridian_consumer_group_topic_lag', group='scrape-group', topic=TOPIC) ==
+          3 * per - 60 and total(s, 'meridian_consumer_group_members', group='scrape-group') == 0,
+          'group topic lag summed, 0 members (a standalone commit)')
+
+
 def after_produce(s):
     return (total(s, 'meridian_records_produced_total', topic=TOPIC) == RECORDS
             and total(s, 'meridian_partition_high_watermark', topic=TOPIC) == RECORDS
@@ -200,6 +230,8 @@ def main():
               >= RECORDS * 100, 'request_bytes_total{request=fetch} >= payload')
         check(total(s, 'meridian_request_latency_seconds_count', request='fetch') >= 1,
               'request_latency_seconds{request=fetch} observed')
+
+        group_metrics(dev)
 
         missing = [n for n in REQUIRED if not family_present(s, n)]
         check(not missing, 'all %d broker/cluster families exported' % len(REQUIRED), missing)

@@ -144,6 +144,14 @@ def failover(c, east, west):
     return acked
 
 
+def _try_produce_to(bootstrap, tag, n):
+    """A restarted DC may answer NOT_LEADER for a moment: nothing was appended, try again."""
+    try:
+        return produce(bootstrap, TOPIC, n, tag, partitions=PARTS)
+    except KafkaError:
+        return None
+
+
 def _try_produce(west):
     try:
         return produce(west, TOPIC, 30, "west", partitions=PARTS)
@@ -153,7 +161,7 @@ def _try_produce(west):
 
 def failback(c, east_port, proxy_port, west, west_acked):
     east = c.start_east(east_port, proxy_port)  # east returns with its data
-    divergent = produce(east, TOPIC, 9, "divergent", partitions=PARTS)
+    divergent = wait_for(lambda: _try_produce_to(east, "divergent", 9), 20, "east to accept writes")
     rc, out = c.cli("failback", TOPIC)
     check(rc == 0, "failback: " + out.strip())
     wait_for(lambda: all(p["lag_records"] == 0 and p["state"] == "mirroring" for p in
@@ -187,8 +195,8 @@ def failback(c, east_port, proxy_port, west, west_acked):
 def unreachable(c, west):
     args = [c.meridian, "mirror", "run", "--set", "source.bootstrap.servers=127.0.0.1:1",
             "--set", "target.bootstrap.servers=" + west, "--set", "link.name=nowhere",
-            "--set", "admin.port=0"]
-    m = c.spawn("nowhere", args, r"admin (http://\S+)")
+            "--set", "admin.port=0", "--set", "admin.listener=127.0.0.1:0"]
+    m = c.spawn("nowhere", args, r"admin (http://[0-9.:]+)")
     admin = m.group(1)
     saved, c.admin = c.admin, admin
 

@@ -118,6 +118,37 @@ class Cluster:
         self.admin = m.group(2)
         return m.group(1)
 
+    def start_dev(self, name, extra=()):
+        """A one-broker `meridian dev` DC named `name` on an OS-assigned port; returns its
+        bootstrap address."""
+        args = [self.meridian, "dev", "--brokers", "1", "--port", "0", "--gateway-port", "0",
+                "--admin-port", "0", "--dc", name, "--data-dir", os.path.join(self.tmp, name),
+                "--set", "num.partitions=3"] + list(extra)
+        m = self.spawn(name, args, r"bootstrap (127\.0\.0\.1:\d+)")
+        return m.group(1)
+
+    def start_link(self, name, source, target, sets=()):
+        """A `meridian mirror run` process for link `name`; returns its admin URL."""
+        args = [self.meridian, "mirror", "run", "--set", "link.name=" + name,
+                "--set", "source.bootstrap.servers=" + source,
+                "--set", "target.bootstrap.servers=" + target, "--set", "admin.port=0",
+                "--set", "admin.listener=127.0.0.1:0"]
+        for s in sets:
+            args += ["--set", s]
+        m = self.spawn("link-" + name, args, r"admin (http://[0-9.:]+)")
+        return m.group(1)
+
+    def api_at(self, admin, path):
+        """GET `path` of the admin API at `admin`."""
+        with urllib.request.urlopen(admin + path, timeout=30) as r:
+            return r.status, json.loads(r.read())
+
+    def link_mirrors(self, admin, link):
+        """{mirror topic: status} of one link served at `admin`."""
+        status, body = self.api_at(admin, "/v3/clusters/-/links/%s/mirrors" % link)
+        assert status == 200, body
+        return {m["mirror_topic_name"]: m for m in body["data"]}
+
     # --- mirror admin API -------------------------------------------------------------------
     def api(self, path, body=None):
         req = urllib.request.Request(self.admin + path, method="POST" if body is not None else "GET",

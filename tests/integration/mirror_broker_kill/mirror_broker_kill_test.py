@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""Broker SIGKILL while mirroring (issue 7, docs/mirror.md).
+
+east and west are three `meridian broker` processes each, on one real ZooKeeper (chroots
+/east and /west), topics RF=3 with min.insync.replicas=2. A `meridian mirror run` link copies
+east's `orders` (2 partitions) to west while a producer writes to east (acks=all). Mid-stream
+the WEST leader of orders-0 is SIGKILLed (and restarted a few seconds later), then the EAST
+leader of orders-0 (likewise). Afterwards west's `orders` must equal east's `orders` record for
+record (same offsets, keys, values, headers, timestamps: no gap, no duplicate), and every
+record east acknowledged must be there at its offset."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mirror_dr"))
+from mirror_lib import SEED, Cluster, producer, read_all, wait_for  # noqa: E402
+
+TOPIC = "orders"
+PARTS = 2
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok  ", what, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Dc:
+    """Three `meridian broker` processes of one DC, on ZooKeeper chroot /<name>."""
+
+    def __init__(self, c, name, zk_port):
+        self.c, self.name, self.zk_port = c, name, zk_port
+        self.ports = {i: free_port() for i in (1, 2, 3)}
+
+    def bootstrap(self, skip=None):
+        return ",".join("127.0.0.1:%d" % p for i, p in self.ports.items() if i != skip)
+
+    def start(self, i):
+        path = os.path.join(self.c.tmp, "%s-%d.yaml" % (self.name, i))
+        with open(path, "w") as f:
+            f.write("broker.id: %d\nlisteners: PLAINTEXT://127.0.0.1:%d\n"
+                    "log.dirs: %s\nzookeeper.connect: 127.0.0.1:%d/%s\n"
+                    "zookeeper.session.timeout.ms: 3000\nnum.partitions: %d\n"
+                    "default.replication.factor: 3\nmin.insync.replicas: 2\n"
+                    "replica.lag.time.max.ms: 2000\nadmin.listener: 127.0.0.1:0\n"
+                    % (i, self.ports[i], os.path.join(self.c.tmp, "%s-data-%d" % (self.name, i)),
+                       self.zk_port, self.name, PARTS))
+        log = open(os.path.join(self.c.tmp, "%s-%d.err" % (self.name, i)), "a")
+        self.c.procs["%s-%d" % (self.name, i)] = subprocess.Popen(
+            [self.c.meridian, "broker", "--config", path], stdout=log, stderr=log)
+
+    def kill(self, i):
+        self.c.kill("%s-%d" % (self.name, i))
+
+    def partition(self, p, skip=None):
+        """(leader, isr) of orders-p per kcat metadata, or None."""
+        r = subprocess.run(["kcat", "-b", self.bootstrap(skip), "-L", "-J", "-t", TOPIC,
+                            "-m", "3"], capture_output=True, text=True, timeout=10)
+        try:
+            md = json.loads(r.stdout)
+            part = [x for x in md["topics"][0]["partitions"] if x["partition"] == p][0]
+            return part["leader"], sorted(x["id"] for x in part["isrs"])
+        except (ValueError, KeyError, IndexError):
+            return None
+
+    def brokers_up(self):
+        r = subprocess.run(["kcat", "-b", self.bootstrap(), "-L", "-J", "-m", "3"],
+                           capture_output=True, text=True, timeout=10)
+        try:
+            return len(json.loads(r.stdout)["brokers"]) == 3
+        except (ValueError, KeyError):
+            return False
+
+
+class Writer:
+    """acks=all producer to east in a thread; keeps (partition, offset, key) of every ack."""
+
+    def __init__(self, bootstrap):
+        self.acked, self.errors = [], []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, args=(bootstrap,))
+        self.thread.start()
+
+    def run(self, bootstrap):
+        p = producer(bootstrap, retries=1000000, request_timeout_ms=30000, retry_backoff_ms=100,
+                     max_in_flight_requests_per_connection=1)
+        i = 0
+        while not self.stop.is_set():
+            key = b"k-%d" % i
+            f = p.send(TOPIC, key=key, value=b"v-" + key, headers=[("i", b"%d" % i)],
+                       partition=i % PARTS)
+            f.add_callback(lambda md, k=key: self.acked.append((md.partition, md.offset, k)))
+            f.add_errback(lambda e: self.errors.append(repr(e)))
+            i += 1
+            time.sleep(0.004)
+        p.flush(timeout=60)
+        p.close()
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+
+
+def kill_leader(dc, what, restart_after=4.0):
+    leader = wait_for(lambda: (dc.partition(0) or (-1, []))[0] > 0 and dc.partition(0)[0],
+                      20, dc.name + " leader of orders-0")
+    dc.kill(leader)
+    print("SIGKILLed %s broker %d (%s leader of orders-0)" % (dc.name, leader, what), flush=True)
+    wait_for(lambda: (dc.partition(0, skip=leader) or (leader, []))[0] not in (leader, -1), 20,
+             "a new %s leader of orders-0" % dc.name)
+    time.sleep(restart_after)
+    dc.start(leader)
+    wait_for(lambda: all((dc.partition(p) or (0, []))[1] == [1, 2, 3] for p in range(PARTS)), 40,
+             "%s broker %d back in the ISR" % (dc.name, leader))
+    return leader
+
+
+def main():
+    meridian, proxy, src = sys.argv[1], sys.argv[2], sys.argv[3]
+    c = Cluster(meridian, proxy)
+    ok = False
+    try:
+        zk_port = free_port()
+        zk_log = open(os.path.join(c.tmp, "zk.err"), "w")
+        c.procs["zk"] = subprocess.Popen(
+            [os.path.join(src, "tests/support/start_zookeeper.sh"), str(zk_port),
+             os.path.join(c.tmp, "zk")], stdout=zk_log, stderr=zk_log)
+
+        def zk_ready():
+            try:
+                with socket.create_connection(("127.0.0.1", zk_port), timeout=2) as s:
+                    s.sendall(b"srvr")
+                    return b"Mode" in s.recv(4096)
+            except OSError:
+                return False
+        wait_for(zk_ready, 60, "ZooKeeper")
+        east, west = Dc(c, "east", zk_port), Dc(c, "west", zk_port)
+        for dc in (east, west):
+            for i in (1, 2, 3):
+                dc.start(i)
+        wait_for(east.brokers_up, 60, "three east brokers")
+        wait_for(west.brokers_up, 60, "three west brokers")
+        writer = Writer(east.bootstrap())
+        wait_for(lambda: len(writer.acked) > 50, 30, "first acks in east")
+        admin = c.start_link("east-to-west", east.bootstrap(), west.bootstrap(),
+                             ["replication.factor=3", "source.cluster.name=east",
+                              "target.cluster.name=west", "topics.include=orders"])
+        wait_for(lambda: all(p["mirrored_offset"] > 0 for p in
+                             c.link_mirrors(admin, "east-to-west").get(TOPIC, {}).get(
+                                 "mirror_lags", [{"mirrored_offset": 0}])), 30,
+                 "mirroring under way")
+        wait_for(lambda: (west.partition(0) or (0, []))[1] == [1, 2, 3], 30, "west ISR of 3")
+        time.sleep(1)
+        kill_leader(west, "target")
+        time.sleep(1)
+        kill_leader(east, "source")
+        time.sleep(1)
+        writer.finish()
+        # A send east did not acknowledge is east's business; the mirror must copy what east
+        # holds (compared below) and every acknowledged record.
+        print("east producer: %d acked, %d failed sends" % (len(writer.acked), len(writer.errors)),
+              flush=True)
+        ends = {}
+        for p in range(PARTS):
+            ends[p] = 1 + max(o for part, o, _ in writer.acked if part == p)
+
+        def caught_up():
+            m = c.link_mirrors(admin, "east-to-west").get(TOPIC)
+            return m and all(x["lag_records"] == 0 and x["mirrored_offset"] >= ends[x["partition"]]
+                             for x in m["mirror_lags"])
+        wait_for(caught_up, 60, "the mirror to catch up after the kills")
+        a, b = read_all(east.bootstrap(), TOPIC, PARTS), read_all(west.bootstrap(), TOPIC, PARTS)
+        for p in range(PARTS):
+            if a[p] != b[p]:
+                diff = [(x, y) for x, y in zip(a[p], b[p]) if x != y][:3]
+                raise AssertionError("partition %d: east %d records, west %d; first diffs %s"
+                                     % (p, len(a[p]), len(b[p]), diff))
+            offsets = [r[0] for r in b[p]]
+            assert offsets == list(range(offsets[0], offsets[0] + len(offsets))), "gap in west"
+        check(True, "west orders == east orders record for record (%s records), no gap"
+              % {p: len(b[p]) for p in range(PARTS)})
+        for part, offset, key in writer.acked:
+            assert b[part][offset - b[part][0][0]][1] == key, (part, offset, key)
+        keys = [r[1] for recs in b.values() for r in recs]
+        check(len(set(keys)) >= len(set(k for _, _, k in writer.acked)),
+              "all %d records east acknowledged are in west at their offsets"
+              % len(writer.acked))
+        status = c.link_mirrors(admin, "east-to-west")[TOPIC]
+        print("link status after the kills:", [(x["partition"], x["state"], x["mirrored_offset"])
+                                               for x in status["mirror_lags"]], flush=True)
+        ok = True
+        print("PASS mirror_broker_kill_test", flush=True)
+    finally:
+        if not ok:
+            print("FAILED with seed %d; logs in %s" % (SEED, c.tmp), flush=True)
+            for name in ("link-east-to-west",):
+                print("--- %s stderr ---\n%s" % (name, c.tail(name)), flush=True)
+        c.close(keep=not ok)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
