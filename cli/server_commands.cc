@@ -1,9 +1,11 @@
 #include "cli/server_commands.h"
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "cli/mirror_command.h"
 #include "cluster/broker/broker.h"
@@ -16,6 +18,7 @@
 #include "gateway/cluster_services.h"
 #include "gateway/gateway_app.h"
 #include "gateway/server.h"
+#include "mirror/link_metrics.h"
 
 namespace meridian::cli {
 namespace {
@@ -72,6 +75,9 @@ std::optional<DevGateway> start_gateway(const DevCommandOptions& options, uint16
   go.bootstrap_servers = options.host + ":" + std::to_string(kafka_port);
   go.server.host = options.host;
   go.server.port = static_cast<uint16_t>(options.gateway_port);
+  // HTTP metrics go to the process registry, so dev's admin port serves them next to the
+  // brokers' families, with the same `datacenter` label.
+  go.metric_labels = {{"datacenter", options.datacenter}};
   auto started = gateway::GatewayApp::start(std::move(go));
   if (!started) {
     std::cerr << "meridian: gateway failed to start on " << options.host << ":"
@@ -102,6 +108,25 @@ std::unique_ptr<admin::AdminRuntime> start_admin(
     return nullptr;
   }
   return rt;
+}
+
+// Announcing the bootstrap address before every broker sees the whole cluster and its
+// controller makes the first clients see a partial cluster: librdkafka's admin client then waits
+// for a controller without asking again and times out. Bounded: a slow start still proceeds.
+void wait_for_cluster(const std::vector<std::unique_ptr<broker::Broker>>& brokers) {
+  auto complete = [&] {
+    for (const auto& b : brokers) {
+      auto m = b->metadata();
+      if (!m || m->controller_id.value < 0 || m->brokers.size() < brokers.size()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!complete() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace
@@ -167,7 +192,15 @@ int run_dev(const DevCommandOptions& options) {
                                    : fs::temp_directory_path() /
                                          ("meridian-dev-" + std::to_string(::getpid()));
   block_termination_signals();
-  auto ensemble = coord::EmbeddedEnsemble::create();
+  // With --data-dir the embedded store is journaled there too: topics survive a restart.
+  auto ensemble = options.data_dir ? coord::EmbeddedEnsemble::open(data / "coord")
+                                   : Result<std::shared_ptr<coord::EmbeddedEnsemble>>(
+                                         coord::EmbeddedEnsemble::create());
+  if (!ensemble) {
+    std::cerr << "meridian: cannot open " << (data / "coord").string() << ": "
+              << ensemble.error().message() << "\n";
+    return 1;
+  }
   std::vector<std::unique_ptr<broker::Broker>> brokers;
   for (int i = 1; i <= options.brokers; ++i) {
     int port = i == 1 ? options.port : 0;
@@ -181,7 +214,7 @@ int run_dev(const DevCommandOptions& options) {
     broker::BrokerOptions opts;
     opts.config = *config;
     opts.coord.backend = "embedded";
-    opts.coord.ensemble = ensemble;
+    opts.coord.ensemble = *ensemble;
     opts.coord.session_timeout = std::chrono::milliseconds(6000);
     opts.metrics = true;
     opts.metric_labels = {{"datacenter", options.datacenter}, {"broker", std::to_string(i)}};
@@ -192,6 +225,7 @@ int run_dev(const DevCommandOptions& options) {
       return 1;
     }
   }
+  wait_for_cluster(brokers);
   // Without a gateway the brokers still serve: a busy --gateway-port must not fail callers
   // that only speak Kafka (it is reported on stderr).
   auto gw = start_gateway(options, brokers.front()->port());
@@ -219,6 +253,9 @@ int run_dev(const DevCommandOptions& options) {
     link.target_cluster = options.datacenter;
     link.include = options.mirror_topics;
     link.groups_include = options.mirror_groups;
+    // On dev's admin port, next to the brokers' series of this datacenter.
+    link.metrics = std::make_shared<mirror::LinkMetrics>(
+        link.name, prometheus::Labels{{"datacenter", options.datacenter}});
     mirror = MirrorProcess::start(std::move(link), options.host, options.mirror_admin_port,
                                   std::cerr);
     if (mirror) {

@@ -16,7 +16,9 @@
 # MERIDIAN_BIN=/path/to/meridian uses that binary (and skips install and build).
 # --zookeeper: a real ZooKeeper per DC (:2181 east, :2182 west) and three `meridian broker`
 # processes per DC (Kafka east 9092/9094/9096, west 9093/9095/9097; admin east 9644/9654/9664,
-# west 9645/9655/9665) plus `meridian mirror run`; no REST gateway (load and smoke use Kafka).
+# west 9645/9655/9665) plus `meridian mirror run` and a `meridian gateway` per DC (REST :8082
+# and :8083 as above; their own admin/metrics ports :9648 east, :9649 west); load and
+# smoke use Kafka in this mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,7 +37,7 @@ for arg in "$@"; do
 done
 
 EAST_KAFKA=9092 WEST_KAFKA=9093 EAST_GW=8082 WEST_GW=8083 EAST_ADMIN=9644 WEST_ADMIN=9645
-MIRROR_ADMIN=9646 PROM_PORT=9090 GRAFANA_PORT=3000
+MIRROR_ADMIN=9646 PROM_PORT=9090 GRAFANA_PORT=3000 EAST_GW_ADMIN=9648 WEST_GW_ADMIN=9649
 PY=/usr/bin/python3
 
 if [ -n "${MERIDIAN_BIN:-}" ]; then
@@ -54,7 +56,7 @@ fi
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ports=($EAST_KAFKA $WEST_KAFKA $EAST_GW $WEST_GW $EAST_ADMIN $WEST_ADMIN $MIRROR_ADMIN $PROM_PORT)
 [ "$WITH_GRAFANA" -eq 1 ] && ports+=($GRAFANA_PORT)
-[ "$ZK" -eq 1 ] && ports+=(2181 2182 9094 9095 9096 9097 9654 9655 9664 9665)
+[ "$ZK" -eq 1 ] && ports+=(2181 2182 9094 9095 9096 9097 9654 9655 9664 9665 $EAST_GW_ADMIN $WEST_GW_ADMIN)
 busy=()
 for p in "${ports[@]}"; do port_busy "$p" && busy+=("$p"); done
 if [ ${#busy[@]} -gt 0 ]; then
@@ -165,6 +167,19 @@ YAML
     local a; [ $dc = east ] && a=$EAST_ADMIN || a=$WEST_ADMIN
     for i in 0 1 2; do wait_ready "$dc-broker-$((i + 1))" "http://127.0.0.1:$((a + 10 * i))/readyz"; done
   done
+  # One standalone REST gateway per DC; its HTTP metrics are on its own admin port.
+  for dc in east west; do
+    local k gw ga
+    if [ $dc = east ]; then k=$EAST_KAFKA gw=$EAST_GW ga=$EAST_GW_ADMIN
+    else k=$WEST_KAFKA gw=$WEST_GW ga=$WEST_GW_ADMIN; fi
+    "$M" gateway start --set "bootstrap.servers=127.0.0.1:$k,127.0.0.1:$((k + 2)),127.0.0.1:$((k + 4))" \
+      --set listeners=http://127.0.0.1:$gw --set admin.listener=127.0.0.1:$ga \
+      >"$DATA/$dc-gateway.log" 2>&1 &
+    PIDS+=($!)
+    targets="$targets      - targets: [\"127.0.0.1:$ga\"]\n        labels: {datacenter: $dc}\n"
+  done
+  wait_ready east-gateway "http://127.0.0.1:$EAST_GW_ADMIN/readyz"
+  wait_ready west-gateway "http://127.0.0.1:$WEST_GW_ADMIN/readyz"
   "$M" mirror run --set link.name=east-to-west --set source.cluster.name=east \
     --set target.cluster.name=west --set source.bootstrap.servers=127.0.0.1:$EAST_KAFKA \
     --set target.bootstrap.servers=127.0.0.1:$WEST_KAFKA --set 'topics.include=^demo-.*' \
@@ -210,14 +225,16 @@ fi
 # A small bounded load: ~20 records/s over REST into east, consumed by a Kafka consumer group,
 # for at most DEMO_LOAD_SECONDS (default 1 h) so a forgotten demo does not fill the disk.
 LOAD_REST=(--rest http://127.0.0.1:$EAST_GW)
-[ "$ZK" -eq 1 ] && LOAD_REST=()  # no gateway in --zookeeper mode: produce over Kafka
+# --zookeeper has gateways too, but its load and smoke stay on Kafka: that mode checks the
+# Kafka path end to end (tests/integration/demo_smoke).
+[ "$ZK" -eq 1 ] && LOAD_REST=()
 "$PY" "$ROOT/deploy/demo_load.py" "${LOAD_REST[@]}" \
   --kafka 127.0.0.1:$EAST_KAFKA --topic demo-orders --seconds "${DEMO_LOAD_SECONDS:-3600}" \
   >"$DATA/load.log" 2>&1 &
 PIDS+=($!)
 
 MODE_NOTE=""
-[ "$ZK" -eq 1 ] && MODE_NOTE="  --zookeeper: ZooKeeper :2181/:2182, brokers east 9092/9094/9096 (admin 9644/9654/9664), west 9093/9095/9097 (admin 9645/9655/9665); no REST gateway in this mode"
+[ "$ZK" -eq 1 ] && MODE_NOTE="  --zookeeper: ZooKeeper :2181/:2182, brokers east 9092/9094/9096 (admin 9644/9654/9664), west 9093/9095/9097 (admin 9645/9655/9665); gateways' admin/metrics east :$EAST_GW_ADMIN, west :$WEST_GW_ADMIN"
 cat <<EOF
 
 Meridian demo is running (data and logs: $DATA)

@@ -24,6 +24,12 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js + npm for the kafkajs client test. A machine may already carry a newer Node.js
+# from another source (which bundles npm and conflicts with Debian's npm): keep it then.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0

@@ -8,6 +8,7 @@
 // stop(deadline) (drain in-flight requests). The destructor stops what is still running.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,11 @@ struct GatewayAppOptions {
   std::chrono::milliseconds consumer_instance_timeout{300000};
   std::chrono::milliseconds consumer_request_timeout{1000};  // default GET records wait
   int64_t consumer_request_max_bytes = 64 * 1024 * 1024;
+  // Per-request HTTP metrics and meridian_gateway_consumer_instances in admin::registry(),
+  // every series labelled with `metric_labels` (`datacenter` in meridian dev).
+  bool metrics = true;
+  std::map<std::string, std::string> metric_labels;
+  std::chrono::milliseconds consumer_gauge_refresh{1000};
 };
 
 class GatewayApp {
@@ -41,6 +47,9 @@ class GatewayApp {
   GatewayApp& operator=(const GatewayApp&) = delete;
 
   uint16_t port() const;
+  // What GET /readyz answers: not draining and cluster metadata fresh. Any thread, non-blocking
+  // (the admin port's readiness check of `meridian gateway`).
+  Readiness readiness() const;
   void shutdown_input();
   void stop(std::chrono::milliseconds drain_deadline);
 

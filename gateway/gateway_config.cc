@@ -17,6 +17,8 @@ std::vector<KeySpec> primary_keys() {
       {"listeners", Type::kList, "http://0.0.0.0:8082", "HTTP listeners, http://host:port."},
       {"advertised.listeners", Type::kList, "", "Base URIs returned as consumer base_uri."},
       {"bootstrap.servers", Type::kList, "", "Brokers of the cluster, host:port."},
+      {"admin.listener", Type::kString, "127.0.0.1:9648",
+       "Admin HTTP (/metrics, /livez, /readyz), host:port; broker 9644, mirror 9647."},
       {"consumer.request.timeout.ms", Type::kInt, "1000", "Longest wait of GET .../records.", 0,
        kIntMax},
       {"consumer.request.max.bytes", Type::kInt, "67108864", "Largest GET .../records response.", 1,
@@ -191,6 +193,7 @@ GatewayConfig GatewayConfig::from_values(const config::Values& v) {
   }
   c.advertised_listeners = list("advertised.listeners");
   c.bootstrap_servers = list("bootstrap.servers");
+  c.admin_listener = text("admin.listener");
   c.consumer_request_timeout = std::chrono::milliseconds(integer("consumer.request.timeout.ms"));
   c.consumer_request_max_bytes = integer("consumer.request.max.bytes");
   c.consumer_instance_timeout = std::chrono::milliseconds(integer("consumer.instance.timeout.ms"));

@@ -30,6 +30,7 @@ struct GatewayConfig {
   std::vector<Listener> listeners;
   std::vector<std::string> advertised_listeners;  // base URIs for consumer instances
   std::vector<std::string> bootstrap_servers;
+  std::string admin_listener = "127.0.0.1:9648";  // /metrics, /livez, /readyz (host:port)
   std::chrono::milliseconds consumer_request_timeout{1000};
   int64_t consumer_request_max_bytes = 67108864;
   std::chrono::milliseconds consumer_instance_timeout{300000};

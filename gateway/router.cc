@@ -79,7 +79,42 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 }
 
 void Router::add(http::verb method, std::string_view pattern, Handler handler, std::string name) {
-  Route r{method, {}, std::move(handler), std::move(name)};
+  Route r = make_route(method, pattern, std::move(name));
+  r.handler = std::move(handler);
+  routes_.push_back(std::move(r));
+}
+
+void Router::add_stream(http::verb method, std::string_view pattern, StreamHandler handler,
+                        std::string name) {
+  stream_routes_.push_back({make_route(method, pattern, std::move(name)), std::move(handler)});
+}
+
+std::optional<Router::StreamMatch> Router::match_stream(http::verb method,
+                                                        std::string_view target) const {
+  StreamMatch m;
+  auto segs = decode_path(target, m.query);
+  if (!segs) {
+    return std::nullopt;
+  }
+  for (const auto& sr : stream_routes_) {
+    if (sr.route.method != method || !path_matches(sr.route, *segs)) {
+      continue;
+    }
+    m.handler = &sr.handler;
+    m.pattern = sr.route.pattern;
+    for (size_t i = 0; i < segs->size(); ++i) {
+      if (is_param(sr.route.segments[i])) {
+        std::string_view name(sr.route.segments[i]);
+        m.params.add(name.substr(1, name.size() - 2), std::move((*segs)[i]));
+      }
+    }
+    return m;
+  }
+  return std::nullopt;
+}
+
+Router::Route Router::make_route(http::verb method, std::string_view pattern, std::string name) {
+  Route r{method, {}, {}, std::move(name), std::string(pattern)};
   std::string_view rest = pattern;
   while (!rest.empty()) {
     rest.remove_prefix(1);  // '/'
@@ -87,7 +122,7 @@ void Router::add(http::verb method, std::string_view pattern, Handler handler, s
     r.segments.emplace_back(rest.substr(0, slash));
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
   }
-  routes_.push_back(std::move(r));
+  return r;
 }
 
 bool Router::path_matches(const Route& r, const std::vector<std::string>& segs) const {
@@ -123,6 +158,7 @@ ApiResult<Router::Match> Router::match(http::verb method, std::string_view targe
     }
     m.handler = &r.handler;
     m.route_name = r.name;
+    m.pattern = r.pattern;
     for (size_t i = 0; i < segs->size(); ++i) {
       if (is_param(r.segments[i])) {
         std::string_view name(r.segments[i]);

@@ -7,8 +7,12 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +50,24 @@ struct RequestContext {
 
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
 
+// A streaming request (v3 records over `Transfer-Encoding: chunked`): the server hands over the
+// connection after the header is read and before any body byte is. The handler reads the body
+// through `parser` (`on_chunk_body`, `http::async_read_some`) and writes its own response; it
+// runs on the connection's strand and everything here lives until its awaitable completes.
+struct StreamContext {
+  boost::beast::tcp_stream& stream;
+  boost::beast::flat_buffer& buffer;
+  http::request_parser<http::string_body>& parser;
+  PathParams params;
+  std::string_view query;
+  boost::asio::ip::address remote;
+  std::chrono::milliseconds read_timeout;   // between two reads of the body
+  std::chrono::milliseconds write_timeout;  // per write
+  size_t record_limit;                      // largest single record (the server's body_limit)
+};
+// Returns true when the connection may serve another request (body fully read, reply ended).
+using StreamHandler = std::function<boost::asio::awaitable<bool>(StreamContext&)>;
+
 class Router {
  public:
   // `pattern` segments are literals or {name}. `name` labels metrics ("topic.produce").
@@ -56,6 +78,7 @@ class Router {
     PathParams params;
     std::string_view query;
     std::string_view route_name;
+    std::string_view pattern;  // "/topics/{topic}": the metrics' `route` label
   };
   // Errors: bad_request (encoding, traversal), not_found, method_not_allowed.
   ApiResult<Match> match(http::verb method, std::string_view target) const;
@@ -63,17 +86,37 @@ class Router {
   // "GET, POST" for the Allow header of a 405; empty if the path matches nothing.
   std::string allowed_methods(std::string_view target) const;
 
+  // A streaming variant of a route: chunked requests to it go to `handler` instead.
+  void add_stream(http::verb method, std::string_view pattern, StreamHandler handler,
+                  std::string name);
+  struct StreamMatch {
+    const StreamHandler* handler = nullptr;
+    PathParams params;
+    std::string_view query;
+    std::string_view pattern;
+  };
+  // Only exact matches; anything else is served (and refused) by match() as usual.
+  std::optional<StreamMatch> match_stream(http::verb method, std::string_view target) const;
+  bool has_stream_routes() const { return !stream_routes_.empty(); }
+
  private:
   struct Route {
     http::verb method;
     std::vector<std::string> segments;  // literal, or "{name}"
     Handler handler;
     std::string name;
+    std::string pattern;
   };
   static bool is_param(const std::string& s) { return s.size() > 2 && s.front() == '{'; }
   bool path_matches(const Route& r, const std::vector<std::string>& segs) const;
 
   std::vector<Route> routes_;
+  struct StreamRoute {
+    Route route;  // its handler is empty
+    StreamHandler handler;
+  };
+  std::vector<StreamRoute> stream_routes_;
+  static Route make_route(http::verb method, std::string_view pattern, std::string name);
 };
 
 // Splits and decodes the path of a request target. Exposed for tests.

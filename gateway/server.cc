@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "common/log.h"
+#include "gateway/http_errors.h"
 #include "gateway/response.h"
 #include "gateway/routes/routes.h"
 
@@ -26,12 +27,23 @@ struct Server::Connection {
   beast::tcp_stream* stream = nullptr;
   asio::any_io_executor executor;
   std::atomic<bool> idle{false};
+  bool streaming = false;  // read_request stopped after the header of a streaming request
 };
 
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kLingerMaxBytes = 64 * 1024 * 1024;
+// The metrics' route label of requests no route matched (404, 405, 400, unreadable requests).
+constexpr std::string_view kUnmatchedRoute = "unmatched";
+
+// The metrics' method label: a client's invented verbs all count as "OTHER" (bounded labels).
+std::string_view method_label(const Request& request) {
+  if (request.method() == http::verb::unknown) {
+    return "OTHER";
+  }
+  return http::to_string(request.method());
+}
 
 // The parse error's answer, or nullopt for errors that just end the connection (EOF, timeout,
 // reset: nobody is there to read a reply).
@@ -136,11 +148,16 @@ asio::awaitable<void> Server::accept_loop() {
   }
 }
 
-asio::awaitable<Response> Server::dispatch(Request& request, const asio::ip::address& remote) {
+asio::awaitable<Response> Server::dispatch(Request& request, const asio::ip::address& remote,
+                                          std::string_view& route) {
+  // Matched before the rate limit so a 429 is counted under its route too.
+  auto match = router_.match(request.method(), request.target());
+  if (match) {
+    route = match->pattern;
+  }
   if (!limiter_.admit(remote, request.body().size(), RateLimiter::Clock::now())) {
     co_return make_error_response(api_error(errc::too_many_requests), request);
   }
-  auto match = router_.match(request.method(), request.target());
   if (!match) {
     Response res = make_error_response(match.error(), request);
     if (match.error().kind == errc::method_not_allowed) {
@@ -186,6 +203,11 @@ asio::awaitable<beast::error_code> Server::read_request(
     http::response<http::empty_body> cont{http::status::continue_, req.version()};
     co_await http::async_write(stream, cont, kTuple);
   }
+  if (parser.chunked() && router_.has_stream_routes() &&
+      router_.match_stream(req.method(), req.target())) {
+    conn.streaming = true;  // its handler reads the body as it arrives
+    co_return beast::error_code{};
+  }
   std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kTuple);
   co_return ec;
 }
@@ -210,10 +232,12 @@ asio::awaitable<void> Server::answer_read_error(beast::tcp_stream& stream,
 // Runs one request through the router and writes the reply. False: close the connection.
 asio::awaitable<bool> Server::serve(beast::tcp_stream& stream, Request request,
                                     const asio::ip::address& remote) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string_view route = kUnmatchedRoute;
   Response res;
   bool failed = false;
   try {
-    res = co_await dispatch(request, remote);
+    res = co_await dispatch(request, remote, route);
   } catch (const std::exception& e) {
     // A handler bug ends this request with a 500, never the server.
     logger("gateway")->error("handler for {} threw: {}", std::string(request.target()), e.what());
@@ -228,6 +252,10 @@ asio::awaitable<bool> Server::serve(beast::tcp_stream& stream, Request request,
   res.prepare_payload();
   stream.expires_after(options_.write_timeout);
   auto [ec, n] = co_await http::async_write(stream, res, kTuple);
+  if (options_.observer) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    options_.observer(route, method_label(request), res.result_int(), took.count());
+  }
   co_return !ec && keep_alive;
 }
 
@@ -251,8 +279,22 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     // Awaited into locals, never inside a condition (docs/coroutines.md).
     auto ec = co_await read_request(stream, buffer, parser, conn);
     if (ec) {
+      if (auto reply = read_error_reply(ec); reply && options_.observer) {
+        const auto& req = parser.get();
+        options_.observer(kUnmatchedRoute,
+                          parser.is_header_done() ? method_label(req) : std::string_view("OTHER"),
+                          error_spec(reply->kind).status, 0.0);
+      }
       co_await answer_read_error(stream, ec);
       break;
+    }
+    if (conn.streaming) {
+      conn.streaming = false;
+      bool keep_streaming = co_await serve_stream(stream, buffer, parser, remote);
+      if (!keep_streaming) {
+        break;
+      }
+      continue;
     }
     bool keep_going = co_await serve(stream, parser.release(), remote);
     if (!keep_going) {
@@ -266,6 +308,47 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     connections_.erase(id);
   }
   --active_;
+}
+
+// A streaming request: its handler owns the connection until the body and the reply end. Rate
+// limited once, when it starts. False: close (after draining what the client still sends).
+asio::awaitable<bool> Server::serve_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                           http::request_parser<http::string_body>& parser,
+                                           const asio::ip::address& remote) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto& req = parser.get();
+  auto match = router_.match_stream(req.method(), req.target());
+  if (!match || !limiter_.admit(remote, 0, RateLimiter::Clock::now())) {
+    auto error = api_error(match ? errc::too_many_requests : errc::not_found);
+    Response res = make_error_response(error, req.version(), true);
+    res.keep_alive(false);
+    res.prepare_payload();
+    stream.expires_after(options_.write_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    if (!wec) {
+      co_await linger(stream, options_.linger_timeout);
+    }
+    co_return false;
+  }
+  StreamContext ctx{stream,          buffer,       parser,
+                    std::move(match->params),      match->query,
+                    remote,          options_.read_timeout,
+                    options_.write_timeout,        options_.body_limit};
+  bool keep_alive = false;
+  try {
+    keep_alive = co_await (*match->handler)(ctx);
+  } catch (const std::exception& e) {
+    logger("gateway")->error("stream handler for {} threw: {}", std::string(req.target()),
+                             e.what());
+  }
+  if (options_.observer) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    options_.observer(match->pattern, method_label(req), 200, took.count());
+  }
+  if (!keep_alive && !parser.is_done()) {
+    co_await linger(stream, options_.linger_timeout);
+  }
+  co_return keep_alive && !draining_.load();
 }
 
 void Server::cancel_connections(bool idle_only) {

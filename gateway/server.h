@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,13 @@
 #include "gateway/router.h"
 
 namespace meridian::gateway {
+
+// Called once per answered request, on its connection strand: the route template
+// ("/topics/{topic}"; "unmatched" when no route matched or the request could not be read), the
+// method ("OTHER" for unknown verbs), the status and the seconds from the whole request read to
+// the reply written (0 for requests refused while reading: 400, 413, 431). Must not block.
+using RequestObserver = std::function<void(std::string_view route, std::string_view method,
+                                           unsigned status, double seconds)>;
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -45,6 +53,7 @@ struct ServerOptions {
   // this long so the client can read the error instead of getting a TCP reset.
   std::chrono::milliseconds linger_timeout{2000};
   RateLimitOptions rate_limit;
+  RequestObserver observer;  // per-request metrics hook; empty: none
 };
 
 struct Readiness {
@@ -83,6 +92,11 @@ class Server {
   boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& stream, Request request,
                                      const boost::asio::ip::address& remote);
   boost::asio::awaitable<Response> dispatch(Request& request,
+                                            const boost::asio::ip::address& remote,
+                                            std::string_view& route);
+  boost::asio::awaitable<bool> serve_stream(boost::beast::tcp_stream& stream,
+                                            boost::beast::flat_buffer& buffer,
+                                            http::request_parser<http::string_body>& parser,
                                             const boost::asio::ip::address& remote);
   void cancel_connections(bool idle_only);
 

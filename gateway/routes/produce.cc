@@ -2,18 +2,32 @@
 // render. Validation order follows Jersey: 415 on Content-Type, 406 on Accept, then the body.
 #include "gateway/json/produce.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <charconv>
+#include <deque>
+#include <memory>
 
 #include "gateway/content_type.h"
+#include "gateway/http_errors.h"
 #include "gateway/json/json_util.h"
 #include "gateway/response.h"
+#include "gateway/routes/json_stream.h"
 #include "gateway/routes/routes.h"
 
 namespace meridian::gateway {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 
 namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 std::optional<int32_t> parse_partition_param(const std::string& s) {
   int32_t p = -1;
@@ -72,18 +86,19 @@ asio::awaitable<Response> produce_v2(RequestContext& ctx, ProduceService& servic
 }
 
 // Checks the v3 request's content type (application/json only) and the cluster id.
-std::optional<ApiError> check_v3(RequestContext& ctx, ProduceService& service) {
-  auto content = parse_content_type(ctx.request[http::field::content_type]);
+std::optional<ApiError> check_v3(const Request& request, const PathParams& params,
+                                 const ProduceService& service) {
+  auto content = parse_content_type(request[http::field::content_type]);
   if (!content || content->kind != MediaKind::kJson) {
     return api_error(errc::unsupported_media_type);
   }
-  if (auto chosen = negotiate(ctx.request[http::field::accept], v3_producibles()); !chosen) {
+  if (auto chosen = negotiate(request[http::field::accept], v3_producibles()); !chosen) {
     return chosen.error();
   }
-  if (ctx.params.get("cluster_id") != service.cluster_id()) {
-    return api_error(errc::not_found, "Cluster " + ctx.params.get("cluster_id") + " not found.");
+  if (params.get("cluster_id") != service.cluster_id()) {
+    return api_error(errc::not_found, "Cluster " + params.get("cluster_id") + " not found.");
   }
-  if (!json::valid_topic_name(ctx.params.get("topic"))) {
+  if (!json::valid_topic_name(params.get("topic"))) {
     return api_error(errc::not_found, "This server does not host this topic-partition.");
   }
   return std::nullopt;
@@ -126,7 +141,7 @@ asio::awaitable<ApiResult<json::DeliveryReport>> produce_one(ProduceService& ser
 
 asio::awaitable<Response> produce_v3(RequestContext& ctx, ProduceService& service) {
   const Request& req = ctx.request;
-  if (auto e = check_v3(ctx, service)) {
+  if (auto e = check_v3(ctx.request, ctx.params, service)) {
     co_return make_error_response(*e, req);
   }
   auto rec = json::parse_v3_record(req.body());
@@ -144,7 +159,7 @@ asio::awaitable<Response> produce_v3(RequestContext& ctx, ProduceService& servic
 asio::awaitable<Response> produce_v3_batch(RequestContext& ctx, ProduceService& service,
                                            size_t max_entries) {
   const Request& req = ctx.request;
-  if (auto e = check_v3(ctx, service)) {
+  if (auto e = check_v3(ctx.request, ctx.params, service)) {
     co_return make_error_response(*e, req);
   }
   auto entries = json::parse_v3_batch(req.body(), max_entries);
@@ -171,6 +186,186 @@ asio::awaitable<Response> produce_v3_batch(RequestContext& ctx, ProduceService& 
                           "application/json", req.version());
 }
 
+// ---- v3 streaming mode: concatenated JSON records in, one report per record out, in order ----
+
+// Records read but not yet answered, and their bytes: the bound on a stream's memory (with the
+// splitter's one record in progress). The reader stops reading while either is reached.
+constexpr size_t kStreamWindowRecords = 1024;
+constexpr size_t kStreamWindowBytes = 32 * 1024 * 1024;
+
+// One stream's state, on the connection strand only. Produce calls in flight hold it, so it
+// outlives the handler when the client vanished mid-stream.
+struct StreamState {
+  explicit StreamState(const asio::any_io_executor& ex) : wake(ex), space(ex), finished(ex) {}
+  std::deque<std::optional<std::string>> slots;  // front: the next report to write
+  uint64_t base = 0;                             // sequence number of slots.front()
+  size_t bytes_in_flight = 0;
+  bool input_done = false;
+  bool failed = false;  // a write failed: stop reading
+  bool writer_done = false;
+  // Timers as condition variables (cancel() signals). Every waiter re-checks state before it
+  // waits, and signals come from the same strand, so none is lost.
+  asio::steady_timer wake;      // writer: a report is ready or the input ended
+  asio::steady_timer space;     // reader: the window has room again
+  asio::steady_timer finished;  // handler: the writer is done
+};
+
+asio::awaitable<void> wait_signal(asio::steady_timer& timer) {
+  timer.expires_at(asio::steady_timer::time_point::max());
+  boost::system::error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+}
+
+void fill_slot(StreamState& st, uint64_t seq, std::string report) {
+  st.slots[seq - st.base] = std::move(report);
+  st.wake.cancel();
+}
+
+// Writes ready reports (each its own line, several per chunk when they are ready together),
+// then the last chunk once the input ended and every record is answered.
+asio::awaitable<void> write_reports(beast::tcp_stream& stream, std::shared_ptr<StreamState> st,
+                                    std::chrono::milliseconds timeout) {
+  std::string chunk;
+  while (!st->failed) {
+    chunk.clear();
+    while (!st->slots.empty() && st->slots.front()) {
+      chunk.append(*st->slots.front()).push_back('\n');
+      st->slots.pop_front();
+      ++st->base;
+    }
+    if (!chunk.empty()) {
+      st->space.cancel();
+      stream.expires_after(timeout);
+      auto [ec, n] =
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)), kTuple);
+      st->failed = static_cast<bool>(ec);
+      continue;
+    }
+    if (st->input_done && st->slots.empty()) {
+      stream.expires_after(timeout);
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), kTuple);
+      st->failed = static_cast<bool>(ec);
+      break;
+    }
+    co_await wait_signal(st->wake);
+  }
+  if (st->failed) {
+    stream.cancel();  // the reader's pending read
+    st->space.cancel();
+  }
+  st->writer_done = true;
+  st->finished.cancel();
+}
+
+// Parses one record and starts its produce; its report fills the record's slot.
+void launch_record(std::shared_ptr<StreamState> st, ProduceService& service,
+                   const std::string& topic, std::string_view text) {
+  auto rec = json::parse_v3_record(text);
+  st->slots.emplace_back();
+  uint64_t seq = st->base + st->slots.size() - 1;
+  if (!rec) {
+    fill_slot(*st, seq, render_error_body(rec.error()));
+    return;
+  }
+  size_t bytes = text.size();
+  st->bytes_in_flight += bytes;
+  auto ex = st->wake.get_executor();
+  auto work = [st, &service, topic, seq, bytes,
+               record = std::move(*rec)]() -> asio::awaitable<void> {
+    auto report = co_await produce_one(service, topic, record);
+    st->bytes_in_flight -= bytes;
+    st->space.cancel();
+    fill_slot(*st, seq,
+              report ? json::render_delivery_report(*report) : render_error_body(report.error()));
+  };
+  asio::co_spawn(ex, std::move(work), asio::detached);
+}
+
+// Reads the chunked body and launches each whole record. True: the body ended cleanly.
+asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
+                                   std::shared_ptr<StreamState> st) {
+  JsonValueSplitter splitter(ctx.record_limit);
+  auto on_chunk = [&splitter](uint64_t, beast::string_view body, beast::error_code&) {
+    splitter.append(std::string_view(body.data(), body.size()));
+    return body.size();
+  };
+  ctx.parser.body_limit(boost::none);  // a stream is bounded per record and by the window
+  ctx.parser.on_chunk_body(on_chunk);
+  const std::string topic = ctx.params.get("topic");
+  for (;;) {
+    if (st->failed) {
+      co_return false;
+    }
+    if (st->slots.size() >= kStreamWindowRecords || st->bytes_in_flight >= kStreamWindowBytes) {
+      co_await wait_signal(st->space);
+      continue;
+    }
+    std::string_view value;
+    auto next = splitter.next(value);
+    if (next == JsonValueSplitter::Next::kValue) {
+      launch_record(st, service, topic, value);
+      continue;
+    }
+    if (next == JsonValueSplitter::Next::kTooLarge) {
+      st->slots.emplace_back(render_error_body(api_error(
+          errc::payload_too_large,
+          "Record larger than " + std::to_string(ctx.record_limit) + " bytes.")));
+      co_return false;
+    }
+    if (ctx.parser.is_done()) {
+      if (splitter.has_partial()) {
+        st->slots.emplace_back(render_error_body(api_error(
+            errc::bad_request, "Bad Request: incomplete JSON record at the end of the stream: " +
+                                   std::string(splitter.partial(64)))));
+      }
+      co_return true;
+    }
+    ctx.stream.expires_after(ctx.read_timeout);
+    auto [ec, n] = co_await http::async_read_some(ctx.stream, ctx.buffer, ctx.parser, kTuple);
+    if (ec) {
+      co_return false;  // the client went away, timed out or sent bad chunk framing
+    }
+  }
+}
+
+// POST .../records with Transfer-Encoding: chunked. Status 200 and the response header go out
+// at once; then one report per record, in order, as each is acknowledged.
+asio::awaitable<bool> produce_v3_stream(StreamContext& ctx, ProduceService& service) {
+  const Request& req = ctx.parser.get();
+  if (auto e = check_v3(req, ctx.params, service)) {
+    Response res = make_error_response(*e, req);
+    res.keep_alive(false);
+    res.prepare_payload();
+    ctx.stream.expires_after(ctx.write_timeout);
+    co_await http::async_write(ctx.stream, res, kTuple);
+    co_return false;
+  }
+  http::response<http::empty_body> head{http::status::ok, req.version()};
+  head.set(http::field::content_type, "application/json");
+  head.chunked(true);
+  head.keep_alive(req.keep_alive());
+  http::response_serializer<http::empty_body> serializer{head};
+  ctx.stream.expires_after(ctx.write_timeout);
+  auto [hec, hn] = co_await http::async_write_header(ctx.stream, serializer, kTuple);
+  if (hec) {
+    co_return false;
+  }
+  auto ex = ctx.stream.get_executor();
+  auto st = std::make_shared<StreamState>(ex);
+  auto writer = [st, &stream = ctx.stream,
+                 timeout = ctx.write_timeout]() -> asio::awaitable<void> {
+    co_await write_reports(stream, st, timeout);
+  };
+  asio::co_spawn(ex, std::move(writer), asio::detached);
+  bool complete = co_await read_records(ctx, service, st);
+  st->input_done = true;
+  st->wake.cancel();
+  while (!st->writer_done) {
+    co_await wait_signal(st->finished);
+  }
+  co_return complete && !st->failed && req.keep_alive();
+}
+
 }  // namespace
 
 asio::awaitable<ApiResult<ProduceResponse>> UnavailableProduceService::produce(
@@ -190,6 +385,9 @@ void add_produce_routes(Router& router, ProduceService& service, ProduceRouteOpt
   router.add(
       http::verb::post, "/v3/clusters/{cluster_id}/topics/{topic}/records",
       [svc](RequestContext& ctx) { return produce_v3(ctx, *svc); }, "v3.records.produce");
+  router.add_stream(
+      http::verb::post, "/v3/clusters/{cluster_id}/topics/{topic}/records",
+      [svc](StreamContext& ctx) { return produce_v3_stream(ctx, *svc); }, "v3.records.stream");
   router.add(
       http::verb::post, "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
       [svc, max = options.max_batch_entries](RequestContext& ctx) {

@@ -119,10 +119,15 @@ def main():
     check(mirror['source.bootstrap.servers'] == ':'.join(host_ports(east['listeners'])[0]) and
           mirror['target.bootstrap.servers'] == ':'.join(host_ports(west['listeners'])[0]),
           'mirror link points at the east and west listeners')
+    used = [east['admin.listener'], west['admin.listener'], '%s:%s' % (mirror['admin.host'],
+                                                                     mirror['admin.port'])]
     for dc, cfg in (('east', east), ('west', west)):
         gw = docs[deploy + '/config/two-dc/%s-gateway.yaml' % dc][0]
         check(gw['bootstrap.servers'] == ':'.join(host_ports(cfg['listeners'])[0]),
               '%s gateway bootstraps from the %s broker' % (dc, dc))
+        check(gw.get('admin.listener') and gw['admin.listener'] not in used,
+              '%s gateway has its own admin.listener' % dc, gw.get('admin.listener'))
+        used.append(gw.get('admin.listener'))
 
     # systemd: config paths and subcommands.
     for unit in glob.glob(deploy + '/systemd/*.service'):
@@ -135,10 +140,7 @@ def main():
         r = subprocess.run([meridian] + cmd + ['--help'], capture_output=True, text=True,
                            timeout=30)
         exists = r.returncode == 0 and ('Usage: meridian ' + ' '.join(cmd)) in r.stdout
-        if cmd[0] == 'gateway' and not exists:
-            print('note: `meridian gateway start` is not in this build yet (%s)' % unit)
-        else:
-            check(exists, '`meridian %s` exists' % ' '.join(cmd), r.stdout[:300])
+        check(exists, '`meridian %s` exists' % ' '.join(cmd), r.stdout[:300])
         check(m.group(2).startswith('/etc/meridian/'), 'config under /etc/meridian')
         check('[Install]' in text and 'WantedBy=' in text, os.path.basename(unit) + ' installable')
 
@@ -178,6 +180,11 @@ def main():
     ctargets = cprom['scrape_configs'][0]['static_configs'][0]['targets']
     check(sorted(ctargets) == sorted('%s:%s' % (n, admin_port) for n in brokers),
           'compose prometheus scrapes every broker admin port')
+    gw_admin = gwc['admin.listener'].rsplit(':', 1)[1]
+    all_targets = [t for sc in cprom['scrape_configs'][0]['static_configs'] for t in sc['targets']]
+    check('gateway:' + gw_admin in all_targets and
+          gw_admin in [p.split(':')[-1] for p in svcs['gateway']['ports']],
+          'compose gateway admin port published and scraped', all_targets)
 
     # Kubernetes: selectors, probes, ports, image and the gateway's bootstrap names.
     kinds = [d.get('kind') for d in k8s]
@@ -210,6 +217,13 @@ def main():
     ann = sts['spec']['template']['metadata']['annotations']
     cm_admin = yaml.safe_load(cm['data']['broker.yaml'])['admin.listener'].rsplit(':', 1)[1]
     check(ann['prometheus.io/port'] == cm_admin, 'k8s scrape annotation = admin.listener port')
+    gw_dep = [w for w in workloads if w['metadata']['name'] == 'meridian-gateway'][0]
+    gw_tpl = gw_dep['spec']['template']
+    gw_admin_port = k8s_gw['admin.listener'].rsplit(':', 1)[1]
+    gw_ports = {p['name']: str(p['containerPort']) for p in gw_tpl['spec']['containers'][0]['ports']}
+    check(gw_tpl['metadata']['annotations']['prometheus.io/port'] == gw_admin_port and
+          gw_ports.get('admin') == gw_admin_port,
+          'k8s gateway: scrape annotation and admin port = its admin.listener')
 
     print('deploy_files_test: %d passed, %d failed' % (passed, failed))
     return 0 if failed == 0 else 1

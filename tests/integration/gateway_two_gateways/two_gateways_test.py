@@ -94,7 +94,8 @@ def main():
             return 1
         boot, gw_a = m.group(1), m.group(2)
         gwb = subprocess.Popen([meridian, "gateway", "--set", "bootstrap.servers=" + boot,
-                                "--set", "listeners=http://127.0.0.1:0"],
+                                "--set", "listeners=http://127.0.0.1:0",
+                                "--set", "admin.listener=127.0.0.1:0"],
                                stdout=open(tmp + "/b.out", "w"), stderr=open(tmp + "/b.err", "w"))
         procs.append(gwb)
         m = wait_for(tmp + "/b.out", r"meridian gateway: (http://[0-9.]+:[0-9]+)", gwb)
