@@ -8,6 +8,9 @@ ROOT=$(pwd)
 JOBS=$(nproc)
 BUILD=${MERIDIAN_BUILD_DIR:-build}
 ASAN_BUILD=${BUILD}-asan
+# Compile-cache hits across checkouts in different directories (CI clones anywhere):
+# ccache rewrites paths under the checkout to relative ones.
+export CCACHE_BASEDIR="$ROOT"
 
 ./deploy/install-deps.sh
 

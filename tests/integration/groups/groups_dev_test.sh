@@ -1,32 +1,17 @@
 #!/usr/bin/env bash
-# Consumer groups against `meridian dev --brokers 3` with unmodified clients (issue 5):
-# the article program and its group_id variant (kafka-python), three consumers sharing six
-# partitions with one SIGKILLed, kcat -G, stale-generation and missing-partition commits with raw
-# requests, then committed offsets surviving a restart of every broker (same --data-dir).
+# Consumer groups with unmodified clients (issue 5) against one cluster shape, TARGET dev | zk
+# (tests/integration/dev_clients/target_lib.sh): the article program and its group_id variant
+# (kafka-python), three consumers sharing six partitions with one SIGKILLed, kcat -G,
+# stale-generation and missing-partition commits with raw requests, then committed offsets
+# surviving a restart of every broker (same data dirs).
+#   groups_dev_test.sh TARGET MERIDIAN SRC
 set -uo pipefail
-MERIDIAN=$1
-SRC=$2
+source "$3/tests/integration/dev_clients/target_lib.sh"
+target_setup "$1" "$2" "$3" groups_test
 HERE="$SRC/tests/integration/groups"
 PY=/usr/bin/python3
-TMP=$(mktemp -d)
-source "$SRC/tests/integration/dev_clients/dev_lib.sh"
-trap cleanup EXIT
 # 10 offsets partitions keep start-up quick here; the default (50) is exercised by dev_clients.
-DEV_ARGS=(--brokers 3 --set offsets.topic.num.partitions=10)
-
-stop_dev() {
-  kill -TERM "$DEV_PID"
-  for _ in $(seq 1 300); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$DEV_PID" 2>/dev/null; then kill -KILL "$DEV_PID"; fi
-  wait "$DEV_PID" 2>/dev/null
-}
-
-if ! start_dev "${DEV_ARGS[@]}"; then
-  bad "meridian dev started" "$(cat "$TMP/dev.err")"
-  echo "groups_dev_test: $passed passed, $failed failed"
-  exit 1
-fi
-ok "meridian dev started ($BOOT)"
+target_start offsets.topic.num.partitions=10
 
 # (1) The article program, and with a group_id.
 out=$(timeout 120 $PY "$HERE/article_program.py" "$BOOT" 2>&1)
@@ -58,7 +43,7 @@ if [ "$got" -eq 100 ] && [ "$second" = "$(seq 101 150 | sed 's/^/k-/' | sort)" ]
 else bad "kcat -G: first run $got distinct, second run $(wc -l <<<"$second") records" "$(tail -5 "$TMP/kc.err")"; fi
 
 # (5) Fencing with raw requests.
-out=$(timeout 120 $PY "$HERE/stale_commit.py" "$BOOT" shared6 2>&1)
+out=$(timeout 120 $PY "$HERE/stale_commit.py" "${BOOT%%,*}" shared6 2>&1)
 rc=$?
 echo "$out" | sed 's/^/    /'
 if [ $rc -eq 0 ]; then ok "stale generation -> ILLEGAL_GENERATION, missing partition -> UNKNOWN_TOPIC_OR_PARTITION, others undisturbed"
@@ -67,23 +52,18 @@ else bad "raw request fencing (rc $rc)"; fi
 # (4) Committed offsets survive a restart of every broker.
 before_share=$($PY "$HERE/committed_offsets.py" "$BOOT" share-group 2>&1)
 before_kcat=$($PY "$HERE/committed_offsets.py" "$BOOT" kcat-group 2>&1)
-stop_dev
-if ! start_dev "${DEV_ARGS[@]}"; then
-  bad "meridian dev restarted" "$(cat "$TMP/dev.err")"
-else
-  after_share=$($PY "$HERE/committed_offsets.py" "$BOOT" share-group 2>&1)
-  after_kcat=$($PY "$HERE/committed_offsets.py" "$BOOT" kcat-group 2>&1)
-  if [ "$(wc -l <<<"$before_share")" -eq 6 ] && [ "$before_share" = "$after_share" ] && \
-     [ -n "$before_kcat" ] && [ "$before_kcat" = "$after_kcat" ]; then
-    ok "committed offsets of 2 groups identical after restarting all brokers"
-  else bad "offsets after restart" "before: $before_share $before_kcat
+target_restart
+after_share=$($PY "$HERE/committed_offsets.py" "$BOOT" share-group 2>&1)
+after_kcat=$($PY "$HERE/committed_offsets.py" "$BOOT" kcat-group 2>&1)
+if [ "$(wc -l <<<"$before_share")" -eq 6 ] && [ "$before_share" = "$after_share" ] && \
+   [ -n "$before_kcat" ] && [ "$before_kcat" = "$after_kcat" ]; then
+  ok "committed offsets of 2 groups identical after restarting all brokers"
+else bad "offsets after restart" "before: $before_share $before_kcat
 after: $after_share $after_kcat"; fi
-  seq 151 160 | sed 's/^/k-/' | kcat -b "$BOOT" -P -t kcat-grp -X topic.request.required.acks=-1 2>>"$TMP/kp.err"
-  resumed=$(kcat_group 10 | sort)
-  if [ "$resumed" = "$(seq 151 160 | sed 's/^/k-/' | sort)" ]; then
-    ok "kcat -G resumes after the restart with exactly the 10 new records"
-  else bad "resume after restart" "$resumed"; fi
-fi
-
-echo "groups_dev_test: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+seq 151 160 | sed 's/^/k-/' | kcat -b "$BOOT" -P -t kcat-grp -X topic.request.required.acks=-1 2>>"$TMP/kp.err"
+resumed=$(kcat_group 10 | sort)
+if [ "$resumed" = "$(seq 151 160 | sed 's/^/k-/' | sort)" ]; then
+  ok "kcat -G resumes after the restart with exactly the 10 new records"
+else bad "resume after restart" "$resumed"; fi
+target_stop_clean
+finish

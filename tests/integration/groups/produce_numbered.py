@@ -13,10 +13,14 @@ bootstrap, topic = sys.argv[1], sys.argv[2]
 partitions, first, last = (int(x) for x in sys.argv[3:6])
 replication = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-try:
-    admin.create_topics([NewTopic(topic, partitions, replication)])
-except TopicAlreadyExistsError:
-    pass
+# Create only when missing: with a broker down, Meridian checks the replication factor against
+# the live brokers before the name (controller/topic_admin.cc), so re-creating an existing RF-3
+# topic answers INVALID_REPLICATION_FACTOR where Kafka answers TOPIC_ALREADY_EXISTS.
+if topic not in admin.list_topics():
+    try:
+        admin.create_topics([NewTopic(topic, partitions, replication)])
+    except TopicAlreadyExistsError:
+        pass
 admin.close()
 producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all', linger_ms=5)
 futures = [producer.send(topic, value=f'v{n}'.encode(), partition=n % partitions)

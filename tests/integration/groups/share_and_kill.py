@@ -38,9 +38,9 @@ def read(i):
     return records, assignments
 
 
-def produce(first, last):
+def produce(first, last):  # RF 3: the ZooKeeper cluster's min.insync.replicas is 2
     out = subprocess.run([PY, os.path.join(HERE, 'produce_numbered.py'), boot, topic,
-                          str(partitions), str(first), str(last)],
+                          str(partitions), str(first), str(last), '3'],
                          capture_output=True, text=True, timeout=90)
     acked = {tuple(map(int, l.split()[1:3])) for l in out.stdout.splitlines() if l.startswith('acked')}
     if len(acked) != last - first:
