@@ -5,7 +5,6 @@ list of issue 6, each with its status and error code, and the server still servi
 
 Usage: gateway_compat_test.py MERIDIAN_BINARY
 """
-import base64
 import json
 import os
 import re
@@ -19,23 +18,11 @@ import time
 
 import requests
 
-V2 = "application/vnd.kafka.v2+json"
-BIN = "application/vnd.kafka.binary.v2+json"
-JSN = "application/vnd.kafka.json.v2+json"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from check_lib import BIN, JSN, V2, check, summary  # noqa: E402
+
 APPJ = "application/json"
 
-passed = 0
-failures = []
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failures.append(name)
-        print("FAIL " + name + ("\n     " + str(detail)[:600] if detail else ""))
 
 
 def safe(f):
@@ -403,10 +390,7 @@ def main():
                 proc.kill()
                 proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("gateway_compat_test: %d passed, %d failed" % (passed, len(failures)))
-    for f in failures:
-        print("  failed: " + f)
-    return 0 if not failures else 1
+    return summary("gateway_compat_test")
 
 
 if __name__ == "__main__":

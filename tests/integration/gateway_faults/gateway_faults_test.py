@@ -16,6 +16,7 @@ Usage: gateway_faults_test.py MERIDIAN_BINARY
 """
 import json
 import random
+import os
 import re
 import shutil
 import socket
@@ -27,35 +28,12 @@ import time
 
 import requests
 
-V2 = "application/vnd.kafka.v2+json"
-BIN = "application/vnd.kafka.binary.v2+json"
-JSN = "application/vnd.kafka.json.v2+json"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from check_lib import BIN, JSN, V2, check, summary, wait_for  # noqa: E402
+
 READ_TIMEOUT_MS = 1500
-passed = 0
-failures = []
 SEED = random.randrange(1 << 30)
 random.seed(SEED)
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failures.append(name)
-        print("FAIL " + name + ("\n     " + str(detail)[:600] if detail else ""))
-
-
-def wait_for(path, pattern, proc):
-    for _ in range(150):
-        m = re.search(pattern, open(path).read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.1)
-    return None
 
 
 def host_port(url):
@@ -287,8 +265,7 @@ def main():
                 p.kill()
                 p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("gateway_faults_test: %d passed, %d failed (seed %d)" % (passed, len(failures), SEED))
-    return 0 if not failures else 1
+    return summary("gateway_faults_test", seed=SEED)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Usage: stream_live_test.py MERIDIAN_BINARY
 import base64
 import http.client
 import json
-import re
+import os
 import shutil
 import subprocess
 import sys
@@ -21,29 +21,9 @@ import time
 
 import requests
 
-passed = 0
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from check_lib import check, summary, wait_for  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failures.append(name)
-        print("FAIL " + name + ("\n     " + str(detail)[:600] if detail else ""))
-
-
-def wait_for(path, pattern, proc):
-    for _ in range(150):
-        m = re.search(pattern, open(path).read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.1)
-    return None
 
 
 def record(text):
@@ -143,8 +123,7 @@ def main():
             dev.kill()
             dev.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("stream_live_test: %d passed, %d failed" % (passed, len(failures)))
-    return 0 if not failures else 1
+    return summary("stream_live_test")
 
 
 if __name__ == "__main__":

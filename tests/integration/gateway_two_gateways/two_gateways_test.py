@@ -11,42 +11,17 @@ Usage: two_gateways_test.py MERIDIAN_BINARY
 """
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import requests
 
-V2 = "application/vnd.kafka.v2+json"
-BIN = "application/vnd.kafka.binary.v2+json"
-JSN = "application/vnd.kafka.json.v2+json"
-passed = 0
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from check_lib import JSN, V2, check, summary, wait_for  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failures.append(name)
-        print("FAIL " + name + ("\n     " + str(detail)[:600] if detail else ""))
-
-
-def wait_for(path, pattern, proc):
-    for _ in range(150):
-        m = re.search(pattern, open(path).read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.1)
-    return None
 
 
 def produce(gw, n, start):
@@ -170,8 +145,7 @@ def main():
                 p.kill()
                 p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("two_gateways_test: %d passed, %d failed" % (passed, len(failures)))
-    return 0 if not failures else 1
+    return summary("two_gateways_test")
 
 
 if __name__ == "__main__":
