@@ -82,6 +82,18 @@ def wait_until(fn, timeout=20.0, interval=0.2):
         time.sleep(interval)
 
 
+def scrape_when(admin, ready, timeout=5.0):
+    """A scrape taken once `ready(samples)` holds (or the last one at the timeout): a request is
+    counted after its response is written, so the client can scrape before the count lands."""
+    last = {}
+
+    def attempt():
+        last['s'] = scrape(admin)
+        return ready(last['s'])
+    wait_until(attempt, timeout, 0.05)
+    return last['s']
+
+
 def create_topic(boot):
     admin = KafkaAdminClient(bootstrap_servers=boot, request_timeout_ms=10000)
     admin.create_topics([NewTopic(TOPIC, num_partitions=1, replication_factor=1)])
@@ -138,7 +150,7 @@ def traffic_and_counters(gw, admin):
     check(request('POST', gw + '/topics/' + TOPIC, 'x', 'text/plain')[0] == 415,
           'produce with text/plain 415')
     check(request('DELETE', gw + '/topics/' + TOPIC)[0] == 405, 'DELETE /topics/{t} 405')
-    s = scrape(admin)
+    s = scrape_when(admin, lambda s: total(s, REQ, route='unmatched', method='DELETE') >= 1)
     n = lambda **kw: total(s, REQ, **kw)  # noqa: E731
     check(n(route='/topics/{topic}', method='POST', status=200) == PRODUCES,
           'requests_total{/topics/{topic},POST,200} == %d' % PRODUCES, s.get(REQ))
@@ -173,7 +185,7 @@ def consumer_gauge(gw, admin):
     status, _ = request('DELETE', gw + '/consumers/gm-group/instances/gm-1')
     check(status == 204, 'consumer instance deleted')
     check(wait_until(lambda: g() == 0, 10), 'consumer_instances gauge back to 0', g())
-    s = scrape(admin)
+    s = scrape_when(admin, lambda s: total(s, REQ, method='DELETE', status=204) >= 1)
     check(total(s, REQ, route='/consumers/{group}', method='POST', status=200) == 1 and
           total(s, REQ, route='/consumers/{group}/instances/{instance}', method='DELETE',
                 status=204) == 1, 'consumer routes counted by template')
@@ -207,7 +219,7 @@ def dev_checks(dev):
     p0 = total(before, REQ, route='/topics/{topic}', method='POST', status=200, datacenter='gm-dc')
     check(produce(dev.gateway, 3) == 3, 'dev gateway: 3 REST produces 200')
     check(request('GET', dev.gateway + '/nope')[0] == 404, 'dev gateway: unknown path 404')
-    s = scrape(dev.admin)
+    s = scrape_when(dev.admin, lambda s: total(s, REQ, route='unmatched', datacenter='gm-dc') >= 1)
     check(total(s, REQ, route='/topics/{topic}', method='POST', status=200,
                 datacenter='gm-dc') - p0 == 3, 'dev admin: requests_total{datacenter} +3', s.get(REQ))
     check(total(s, REQ, route='unmatched', status=404, datacenter='gm-dc') >= 1,
