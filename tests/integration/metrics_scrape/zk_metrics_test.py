@@ -171,9 +171,18 @@ def main():
               'isr_expands_total increased')
         producer.close(timeout=5)
 
-        victim = [i for i in procs if i != controller][0]
+        # The partition leader, when it is not the controller: its controlled shutdown moves
+        # leadership first, so the drain lasts long enough to be seen. Polled tightly.
+        victim = lead if lead != controller else [i for i in procs if i != controller][0]
         procs[victim].send_signal(signal.SIGTERM)
-        saw = wait(lambda: http_get(urls[victim] + '/readyz', timeout=1)[0] == 503, 10)
+        saw = False
+        deadline = time.time() + 10
+        while not saw and time.time() < deadline and procs[victim].poll() is None:
+            try:
+                saw = http_get(urls[victim] + '/readyz', timeout=1)[0] == 503
+            except OSError:
+                pass
+            time.sleep(0.01)
         check(saw, 'SIGTERM: broker %d /readyz 503 while it drains' % victim)
         check(procs[victim].wait(timeout=60) == 0, 'broker %d exits 0' % victim)
     finally:
