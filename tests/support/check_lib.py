@@ -44,3 +44,33 @@ def summary(test_name, seed=None):
     for name in failures:
         print("  failed: " + name)
     return 0 if not failures else 1
+
+
+def start_dev_and_gateway(meridian, tmp, procs, partitions, *gateway_sets):
+    """`meridian dev` (one broker, its embedded gateway A) plus a standalone `meridian gateway` B
+    on the same cluster, every port OS-assigned; extra `key=value` settings go to B. Started
+    processes are appended to `procs` (the caller kills them). Returns (bootstrap, A url,
+    B url, B process), or None after a failed check."""
+    import subprocess
+    dev = subprocess.Popen([meridian, "dev", "--brokers", "1", "--port", "0", "--gateway-port", "0",
+                            "--admin-port", "0", "--data-dir", tmp + "/data",
+                            "--set", "num.partitions=%d" % partitions],
+                           stdout=open(tmp + "/dev.out", "w"), stderr=open(tmp + "/dev.err", "w"))
+    procs.append(dev)
+    m = wait_for(tmp + "/dev.out", r"bootstrap ([0-9.]+:[0-9]+).*gateway (http://[0-9.]+:[0-9]+)",
+                 dev)
+    check("meridian dev up", m is not None)
+    if m is None:
+        return None
+    boot, gw_a = m.group(1), m.group(2)
+    args = [meridian, "gateway", "--set", "bootstrap.servers=" + boot,
+            "--set", "listeners=http://127.0.0.1:0", "--set", "admin.listener=127.0.0.1:0"]
+    for kv in gateway_sets:
+        args += ["--set", kv]
+    gwb = subprocess.Popen(args, stdout=open(tmp + "/b.out", "w"), stderr=open(tmp + "/b.err", "w"))
+    procs.append(gwb)
+    m = wait_for(tmp + "/b.out", r"meridian gateway: (http://[0-9.]+:[0-9]+)", gwb)
+    check("meridian gateway B up", m is not None, open(tmp + "/b.err").read())
+    if m is None:
+        return None
+    return boot, gw_a, m.group(1), gwb

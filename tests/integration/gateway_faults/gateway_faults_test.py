@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from check_lib import BIN, JSN, V2, check, summary, wait_for  # noqa: E402
+from check_lib import start_dev_and_gateway, BIN, JSN, V2, check, summary  # noqa: E402
 
 READ_TIMEOUT_MS = 1500
 SEED = random.randrange(1 << 30)
@@ -230,31 +229,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="meridian-gw-faults-")
     procs = []
     try:
-        dev = subprocess.Popen([meridian, "dev", "--brokers", "1", "--port", "0", "--gateway-port", "0",
-                                "--admin-port", "0", "--data-dir", tmp + "/data",
-                                "--set", "num.partitions=1"],
-                               stdout=open(tmp + "/dev.out", "w"), stderr=open(tmp + "/dev.err", "w"))
-        procs.append(dev)
-        m = wait_for(tmp + "/dev.out", r"bootstrap ([0-9.]+:[0-9]+).*gateway (http://[0-9.]+:[0-9]+)",
-                     dev)
-        check("meridian dev up", m is not None)
-        if m is None:
+        started = start_dev_and_gateway(meridian, tmp, procs, 1,
+                                        "read.timeout.ms=%d" % READ_TIMEOUT_MS, "idle.timeout.ms=5000",
+                                        "body.limit.bytes=1048576", "header.limit.bytes=16384")
+        if started is None:
             return 1
-        boot, gw_a = m.group(1), m.group(2)
-        gwb = subprocess.Popen([meridian, "gateway", "--set", "bootstrap.servers=" + boot,
-                                "--set", "listeners=http://127.0.0.1:0",
-                                "--set", "admin.listener=127.0.0.1:0",
-                                "--set", "read.timeout.ms=%d" % READ_TIMEOUT_MS,
-                                "--set", "idle.timeout.ms=5000",
-                                "--set", "body.limit.bytes=1048576",
-                                "--set", "header.limit.bytes=16384"],
-                               stdout=open(tmp + "/b.out", "w"), stderr=open(tmp + "/b.err", "w"))
-        procs.append(gwb)
-        m = wait_for(tmp + "/b.out", r"meridian gateway: (http://[0-9.]+:[0-9]+)", gwb)
-        check("meridian gateway B up", m is not None, open(tmp + "/b.err").read())
-        if m is None:
-            return 1
-        gw_b = m.group(1)
+        boot, gw_a, gw_b, gwb = started
         slowloris(gw_b)
         header_floods(gw_b)
         oversize(gw_b)

@@ -20,7 +20,7 @@ import tempfile
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from check_lib import JSN, V2, check, summary, wait_for  # noqa: E402
+from check_lib import start_dev_and_gateway, JSN, V2, check, summary  # noqa: E402
 
 
 
@@ -57,27 +57,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="meridian-two-gw-")
     procs = []
     try:
-        dev = subprocess.Popen([meridian, "dev", "--brokers", "1", "--port", "0", "--gateway-port", "0",
-                                "--admin-port", "0", "--data-dir", tmp + "/data",
-                                "--set", "num.partitions=4"],
-                               stdout=open(tmp + "/dev.out", "w"), stderr=open(tmp + "/dev.err", "w"))
-        procs.append(dev)
-        m = wait_for(tmp + "/dev.out", r"bootstrap ([0-9.]+:[0-9]+).*gateway (http://[0-9.]+:[0-9]+)",
-                     dev)
-        check("meridian dev up", m is not None)
-        if m is None:
+        started = start_dev_and_gateway(meridian, tmp, procs, 4)
+        if started is None:
             return 1
-        boot, gw_a = m.group(1), m.group(2)
-        gwb = subprocess.Popen([meridian, "gateway", "--set", "bootstrap.servers=" + boot,
-                                "--set", "listeners=http://127.0.0.1:0",
-                                "--set", "admin.listener=127.0.0.1:0"],
-                               stdout=open(tmp + "/b.out", "w"), stderr=open(tmp + "/b.err", "w"))
-        procs.append(gwb)
-        m = wait_for(tmp + "/b.out", r"meridian gateway: (http://[0-9.]+:[0-9]+)", gwb)
-        check("meridian gateway B up", m is not None, open(tmp + "/b.err").read())
-        if m is None:
-            return 1
-        gw_b = m.group(1)
+        boot, gw_a, gw_b, gwb = started
         check("produce 40 records through A", produce(gw_a, 40, 0))
 
         a = create(gw_a, "on-a")
