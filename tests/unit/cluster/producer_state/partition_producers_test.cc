@@ -3,41 +3,20 @@
 // restart or a truncation.
 #include <filesystem>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "cluster/record/record.h"
 #include "cluster/replication/partition.h"
+#include "tests/unit/cluster/producer_state/producer_test_util.h"
 
 namespace meridian::replication {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using test::idempotent_batch;
 using namespace std::chrono_literals;
-
-class AcceptingIsrWriter : public IsrWriter {
- public:
-  asio::awaitable<Result<int32_t>> write_isr(const std::string&, PartitionId,
-                                             PartitionState proposed) override {
-    co_return proposed.partition_epoch + 1;
-  }
-};
-
-std::vector<uint8_t> idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int records) {
-  record::BatchOptions options;
-  options.producer_id = pid;
-  options.producer_epoch = epoch;
-  options.base_sequence = seq;
-  record::RecordBatchBuilder b(options);
-  for (int i = 0; i < records; ++i) {
-    std::string value = std::to_string(seq + i);
-    b.append(1000 + i, std::nullopt, value);
-  }
-  return b.build().value();
-}
 
 const BrokerId b1{1}, b2{2};
 
@@ -70,12 +49,7 @@ class PartitionProducersTest : public ::testing::Test {
 
   template <class T>
   T run(asio::awaitable<T> op) {
-    auto future = asio::co_spawn(io_, std::move(op), asio::use_future);
-    io_.restart();
-    while (future.wait_for(0s) != std::future_status::ready) {
-      io_.run_one();
-    }
-    return future.get();
+    return test::run_on(io_, std::move(op));
   }
 
   Result<AppendResult> produce(Partition& p, std::vector<uint8_t> batch) {
@@ -91,7 +65,7 @@ class PartitionProducersTest : public ::testing::Test {
 
   fs::path dir_;
   asio::io_context io_;
-  AcceptingIsrWriter writer_;
+  test::AcceptingIsrWriter writer_;
   std::vector<std::unique_ptr<Partition>> partitions_;
 };
 

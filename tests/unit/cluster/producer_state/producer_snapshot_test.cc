@@ -4,40 +4,20 @@
 #include <filesystem>
 #include <fstream>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "cluster/record/record.h"
 #include "cluster/replication/partition.h"
+#include "tests/unit/cluster/producer_state/producer_test_util.h"
 
 namespace meridian::replication {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using test::idempotent_batch;
 using namespace std::chrono_literals;
-
-class AcceptingIsrWriter : public IsrWriter {
- public:
-  asio::awaitable<Result<int32_t>> write_isr(const std::string&, PartitionId,
-                                             PartitionState proposed) override {
-    co_return proposed.partition_epoch + 1;
-  }
-};
-
-std::vector<uint8_t> idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int records) {
-  record::BatchOptions options;
-  options.producer_id = pid;
-  options.producer_epoch = epoch;
-  options.base_sequence = seq;
-  record::RecordBatchBuilder b(options);
-  for (int i = 0; i < records; ++i) {
-    b.append(1000 + i, std::nullopt, std::string(40, 'v'));
-  }
-  return b.build().value();
-}
 
 ProducerBatchHeader header(int64_t pid, int16_t epoch, int32_t first, int32_t last, int64_t off) {
   return {ProducerId(pid), epoch, first, last, Offset(off), Offset(off + last - first)};
@@ -99,12 +79,7 @@ class ProducerSnapshotTest : public ::testing::Test {
   }
   template <class T>
   T run(asio::awaitable<T> op) {
-    auto future = asio::co_spawn(io_, std::move(op), asio::use_future);
-    io_.restart();
-    while (future.wait_for(0s) != std::future_status::ready) {
-      io_.run_one();
-    }
-    return future.get();
+    return test::run_on(io_, std::move(op));
   }
   Result<AppendResult> produce(std::vector<uint8_t> batch) {
     return run(partition_->append_as_leader(batch, Acks::kLeader, 1000ms));
@@ -123,9 +98,9 @@ class ProducerSnapshotTest : public ::testing::Test {
   // maintenance pass runs as the broker's would.
   void write_history(int batches_of_4) {
     auto& p = start();
-    ASSERT_TRUE(produce(idempotent_batch(3, 0, 0, 2)));
+    ASSERT_TRUE(produce(idempotent_batch(3, 0, 0, 2, 40)));
     for (int i = 0; i < batches_of_4; ++i) {
-      ASSERT_TRUE(produce(idempotent_batch(4, 1, i, 1)));
+      ASSERT_TRUE(produce(idempotent_batch(4, 1, i, 1, 40)));
       run(p.maintain());
     }
     ASSERT_GT(partition_->snapshot().log_end_offset.value, 2);
@@ -135,7 +110,7 @@ class ProducerSnapshotTest : public ::testing::Test {
   fs::path dir_;
   log::LogConfig config_;
   asio::io_context io_;
-  AcceptingIsrWriter writer_;
+  test::AcceptingIsrWriter writer_;
   std::unique_ptr<Partition> partition_;
 };
 
@@ -146,20 +121,20 @@ TEST_F(ProducerSnapshotTest, SilentProducerIsAcceptedAfterRestart) {
   EXPECT_LE(snaps.size(), log::PartitionLog::kMaxStateSnapshots);
   start();
   // The retry of producer 3's only batch is still a duplicate, acknowledged at offset 0.
-  auto dup = produce(idempotent_batch(3, 0, 0, 2));
+  auto dup = produce(idempotent_batch(3, 0, 0, 2, 40));
   ASSERT_TRUE(dup) << dup.error().message();
   EXPECT_EQ(dup->base_offset, Offset(0));
-  auto gap = produce(idempotent_batch(3, 0, 3, 1));
+  auto gap = produce(idempotent_batch(3, 0, 3, 1, 40));
   ASSERT_FALSE(gap);
   EXPECT_EQ(gap.error(), producer_errc::out_of_order_sequence);
-  auto next = produce(idempotent_batch(3, 0, 2, 1));
+  auto next = produce(idempotent_batch(3, 0, 2, 1, 40));
   ASSERT_TRUE(next) << next.error().message();
   EXPECT_EQ(next->base_offset, Offset(42));
   // Producer 4 continues too, and its last batch is a duplicate.
-  auto dup4 = produce(idempotent_batch(4, 1, 39, 1));
+  auto dup4 = produce(idempotent_batch(4, 1, 39, 1, 40));
   ASSERT_TRUE(dup4);
   EXPECT_EQ(dup4->base_offset, Offset(41));
-  ASSERT_TRUE(produce(idempotent_batch(4, 1, 40, 1)));
+  ASSERT_TRUE(produce(idempotent_batch(4, 1, 40, 1, 40)));
 }
 
 TEST_F(ProducerSnapshotTest, CorruptNewestSnapshotFallsBackToAnOlderOne) {
@@ -168,13 +143,13 @@ TEST_F(ProducerSnapshotTest, CorruptNewestSnapshotFallsBackToAnOlderOne) {
   ASSERT_GE(snaps.size(), 2u);
   std::ofstream(snaps.back(), std::ios::trunc) << "garbage";
   start();
-  auto dup = produce(idempotent_batch(3, 0, 0, 2));
+  auto dup = produce(idempotent_batch(3, 0, 0, 2, 40));
   ASSERT_TRUE(dup) << dup.error().message();
   EXPECT_EQ(dup->base_offset, Offset(0));
-  auto dup4 = produce(idempotent_batch(4, 1, 39, 1));
+  auto dup4 = produce(idempotent_batch(4, 1, 39, 1, 40));
   ASSERT_TRUE(dup4) << dup4.error().message();
   EXPECT_EQ(dup4->base_offset, Offset(41));
-  ASSERT_TRUE(produce(idempotent_batch(3, 0, 2, 1)));
+  ASSERT_TRUE(produce(idempotent_batch(3, 0, 2, 1, 40)));
 }
 
 TEST_F(ProducerSnapshotTest, EveryCorruptSnapshotMeansAFullReplayNotAFailure) {
@@ -187,10 +162,10 @@ TEST_F(ProducerSnapshotTest, EveryCorruptSnapshotMeansAFullReplayNotAFailure) {
     f.put('\x7f');
   }
   start();
-  auto dup = produce(idempotent_batch(3, 0, 0, 2));
+  auto dup = produce(idempotent_batch(3, 0, 0, 2, 40));
   ASSERT_TRUE(dup) << dup.error().message();
   EXPECT_EQ(dup->base_offset, Offset(0));
-  auto next = produce(idempotent_batch(3, 0, 2, 1));
+  auto next = produce(idempotent_batch(3, 0, 2, 1, 40));
   ASSERT_TRUE(next) << next.error().message();
   EXPECT_EQ(next->base_offset, Offset(42));
 }
