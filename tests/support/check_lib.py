@@ -2,6 +2,7 @@
 Confluent media types, and waiting for a started process to print its address.
 Usage: sys.path.insert(0, <tests/support>); from check_lib import check, wait_for, summary."""
 import re
+import socket
 import time
 
 V2 = "application/vnd.kafka.v2+json"
@@ -22,6 +23,18 @@ def check(name, cond, detail=""):
         failures.append(name)
         print("FAIL " + name + ("\n     " + str(detail)[:600] if detail else ""))
     return cond
+
+
+def expect(cond, name, detail=""):
+    """check() with the condition first, the order the metrics and deploy tests read best in."""
+    return check(name, cond, detail)
+
+
+def free_port():
+    """A loopback port that was free a moment ago (for processes that cannot take port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_for(path, pattern, proc, tries=150):

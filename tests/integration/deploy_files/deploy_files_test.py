@@ -12,19 +12,8 @@ import tempfile
 
 import yaml
 
-passed = failed = 0
-
-
-def check(cond, what, detail=''):
-    global passed, failed
-    if cond:
-        passed += 1
-        print('ok   ' + what)
-    else:
-        failed += 1
-        print('FAIL ' + what + ('\n    ' + str(detail)[-1500:] if detail else ''))
-    return cond
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'support'))
+from check_lib import expect as check, summary  # noqa: E402
 
 def config_print(meridian, path, env=None):
     e = dict(os.environ)
@@ -225,8 +214,7 @@ def main():
           gw_ports.get('admin') == gw_admin_port,
           'k8s gateway: scrape annotation and admin port = its admin.listener')
 
-    print('deploy_files_test: %d passed, %d failed' % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary('deploy_files_test')
 
 
 if __name__ == '__main__':

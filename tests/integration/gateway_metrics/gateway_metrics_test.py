@@ -19,6 +19,8 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'support'))
+from check_lib import expect as check, failures, summary  # noqa: E402
 sys.path.insert(0, os.path.join(sys.argv[2], 'tests', 'integration', 'metrics_scrape'))
 from meridian_proc import DevProcess, http_get, parse_exposition, total  # noqa: E402
 
@@ -29,20 +31,6 @@ PRODUCES = 7
 JSON_V2 = 'application/vnd.kafka.json.v2+json'
 REQ = 'meridian_http_requests_total'
 DUR = 'meridian_http_request_duration_seconds'
-
-passed = failed = 0
-
-
-def check(cond, what, detail=''):
-    global passed, failed
-    if cond:
-        passed += 1
-        print('ok   ' + what)
-    else:
-        failed += 1
-        print('FAIL ' + what + ('\n' + str(detail)[-2000:] if detail else ''))
-    return cond
-
 
 def request(method, url, body=None, content_type=None, timeout=10.0):
     """(status, body); HTTP errors are returned, not raised."""
@@ -258,14 +246,13 @@ def main():
             gw_proc.kill()
             gw_proc.wait()
         dev.close()
-        if failed:
+        if failures:
             for name in ('gw.err', 'dev.err'):
                 p = os.path.join(tmp, name)
                 if os.path.exists(p):
                     print('--- ' + name + '\n' + open(p).read()[-2000:])
         shutil.rmtree(tmp, ignore_errors=True)
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+    return summary('gateway_metrics_test')
 
 
 if __name__ == '__main__':

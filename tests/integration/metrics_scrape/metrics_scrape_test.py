@@ -10,6 +10,8 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'support'))
+from check_lib import expect as check, summary  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from meridian_proc import DevProcess, http_get, total  # noqa: E402
 
@@ -34,20 +36,6 @@ REQUIRED = [
     'meridian_replication_fetch_lag_records', 'meridian_storage_disk_free_bytes',
     'meridian_storage_disk_total_bytes', 'meridian_storage_log_size_bytes',
 ]
-
-passed = failed = 0
-
-
-def check(cond, what, detail=''):
-    global passed, failed
-    if cond:
-        passed += 1
-        print('ok   ' + what)
-    else:
-        failed += 1
-        print('FAIL ' + what + ('\n' + str(detail)[-2000:] if detail else ''))
-    return cond
-
 
 def family_present(samples, name):
     return any(k == name or k in (name + '_bucket', name + '_count') for k in samples)
@@ -254,8 +242,7 @@ def main():
         if other:
             other.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    print('metrics_scrape_test: %d passed, %d failed' % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary('metrics_scrape_test')
 
 
 if __name__ == '__main__':

@@ -13,30 +13,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'support'))
+from check_lib import expect as check, free_port, summary  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from meridian_proc import http_get, parse_exposition, total  # noqa: E402
 
 TOPIC = 'urp'
-passed = failed = 0
-
-
-def check(cond, what, detail=''):
-    global passed, failed
-    if cond:
-        passed += 1
-        print('ok   ' + what)
-    else:
-        failed += 1
-        print('FAIL ' + what + ('\n    ' + str(detail)[-2000:] if detail else ''))
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def scrape(admin):
@@ -195,8 +177,7 @@ def main():
             zk.kill()
             zk.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print('zk_metrics_test: %d passed, %d failed' % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary('zk_metrics_test')
 
 
 if __name__ == '__main__':
