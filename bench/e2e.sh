@@ -5,7 +5,9 @@
 # measured maximum rate with a concurrent `meridian bench consume` (end-to-end latency from
 # the send time stamped in each value); and the loopback TCP ceiling (bench/ceilings.cc, run
 # through log_bench) in the same run. Prints a markdown table and appends it, dated and with
-# the load average, to bench/RESULTS.md.
+# the load average, to bench/RESULTS.md. "broker CPU" is the user+system CPU time of the
+# `meridian dev` process per MB produced: unlike MB/s and latency it hardly moves with the load
+# other processes put on the machine, so it compares builds on a busy machine.
 #   ./bench/e2e.sh                   10 s per run, appends to bench/RESULTS.md
 #   DURATION=5 ./bench/e2e.sh --no-append
 #   MERIDIAN_BUILD_DIR=build-x MERIDIAN_SKIP_BUILD=1 ./bench/e2e.sh   use binaries built already
@@ -45,11 +47,15 @@ done
 [ -n "$BOOT" ] || { echo "meridian dev did not start" >&2; cat "$TMP/dev.err" >&2; exit 1; }
 timeout 30 "$M" cluster health --exit-when-healthy -b "$BOOT" >/dev/null
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$DEV_PID/stat"; }
 bench() {  # bench NAME ACKS RF [more flags]
-  local name=$1 acks=$2 rf=$3
+  local name=$1 acks=$2 rf=$3 before line
   shift 3
-  "$M" bench produce -t "bench-$name" --acks "$acks" -r "$rf" -p 6 -s 1024 -d "$DURATION" \
-    --format json -b "$BOOT" "$@" | tail -1 | tee -a "$TMP/results.jsonl"
+  before=$(cpu_ticks)
+  line=$("$M" bench produce -t "bench-$name" --acks "$acks" -r "$rf" -p 6 -s 1024 -d "$DURATION" \
+    --format json -b "$BOOT" "$@" | tail -1)
+  # Adds broker_cpu_ticks (clock ticks of the broker process during the run) to the JSON line.
+  echo "${line%\}},\"broker_cpu_ticks\":$(($(cpu_ticks) - before))}" | tee -a "$TMP/results.jsonl"
 }
 echo "== loopback ceiling" >&2
 "$BUILD/bench/log_bench" --benchmark_filter=LoopbackTcp --benchmark_min_time=2 \
@@ -82,8 +88,10 @@ out.append(f"`meridian dev --brokers 3` and the load tool on the same 2 cores, 1
            f"{sys.argv[5]} s per run, batch.size 256 KiB, linger 2 ms, 2,048 records in flight. "
            f"Load average (1/5/15 min) before: {sys.argv[3]}, after: {sys.argv[4]} "
            f"(the machine is shared with other builds: figures are noisy).\n")
-out.append("| Run | MB/s | records/s | p50 ms | p99 ms | p999 ms | vs loopback TCP |")
-out.append("|---|---|---|---|---|---|---|")
+import os
+hz = os.sysconf("SC_CLK_TCK")
+out.append("| Run | MB/s | records/s | p50 ms | p99 ms | p999 ms | vs loopback TCP | broker CPU ms/MB |")
+out.append("|---|---|---|---|---|---|---|---|")
 names = {"bench-all-rf3": "produce acks=all RF=3", "bench-one-rf3": "produce acks=1 RF=3",
          "bench-one-rf1": "produce acks=1 RF=1", "bench-half": "produce acks=all RF=3 at half rate"}
 for r in rows:
@@ -91,8 +99,10 @@ for r in rows:
     if r["kind"] == "consume":
         name = "end-to-end (consume) at half rate"
     out.append(f"| {name} | {r['mb_per_s']:.1f} | {r['records_per_s']:,.0f} | {r['p50_ms']:.2f} | "
-               f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {100 * r['mb_per_s'] / ceiling:.0f} % |")
-out.append(f"| loopback TCP ceiling, one stream (same run) | {ceiling:,.0f} | | | | | 100 % |")
+               f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {100 * r['mb_per_s'] / ceiling:.0f} % | "
+               + (f"{1000 * r['broker_cpu_ticks'] / hz / (r['bytes'] / 1e6):.2f} |"
+                  if "broker_cpu_ticks" in r and r.get("bytes") else " |"))
+out.append(f"| loopback TCP ceiling, one stream (same run) | {ceiling:,.0f} | | | | | 100 % | |")
 print("\n".join(out))
 PYEOF
 )

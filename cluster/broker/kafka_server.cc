@@ -28,6 +28,10 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Requests of one connection started but not yet answered (clients pipeline up to ~5-64).
 constexpr size_t kMaxPipelined = 32;
+// Request buffers a connection keeps for reuse, and the largest one it keeps (a produce of
+// 256 KiB batches fits; larger frames are allocated per request and freed).
+constexpr size_t kPooledFrames = 4;
+constexpr size_t kMaxPooledFrameBytes = 2 * 1024 * 1024;
 
 // Waits on `op` for at most `timeout`; returns nullopt on timeout (the op is cancelled).
 template <class T>
@@ -131,6 +135,28 @@ struct KafkaServer::Pipeline {
   std::shared_ptr<Slot> newest;
   bool reader_done = false;
   bool writer_done = false;
+  // Finished requests' buffers, reused: a fresh vector per request cost a malloc, a memset of
+  // the whole frame and, above malloc's mmap threshold, page faults on every produce
+  // (bench/RESULTS.md, session 4 profile). A reused one zero-fills at most what it grows by.
+  std::vector<std::shared_ptr<std::vector<uint8_t>>> free_frames;
+
+  std::shared_ptr<std::vector<uint8_t>> take_frame(size_t size) {
+    std::shared_ptr<std::vector<uint8_t>> frame;
+    if (!free_frames.empty()) {
+      frame = std::move(free_frames.back());
+      free_frames.pop_back();
+    } else {
+      frame = std::make_shared<std::vector<uint8_t>>();
+    }
+    frame->resize(size);
+    return frame;
+  }
+  void give_frame(std::shared_ptr<std::vector<uint8_t>> frame) {
+    if (frame.use_count() == 1 && frame->capacity() <= kMaxPooledFrameBytes &&
+        free_frames.size() < kPooledFrames) {
+      free_frames.push_back(std::move(frame));
+    }
+  }
 
   void poke() { wake.cancel(); }
   asio::awaitable<void> wait() {
@@ -181,7 +207,7 @@ asio::awaitable<void> KafkaServer::serve(tcp::socket socket, uint64_t id) {
       break;
     }
     // Each request owns its frame: handlers run concurrently and may stamp it in place.
-    auto frame = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(size));
+    auto frame = pipe->take_frame(static_cast<size_t>(size));
     auto [read_ec, n] = co_await asio::async_read(socket, asio::buffer(*frame), kUseTuple);
     if (read_ec) {
       break;
@@ -213,11 +239,14 @@ void KafkaServer::start_request(const asio::any_io_executor& strand,
       pipe->poke();
     });
   };
-  auto run = [this, slot, frame, request_info = std::move(request_info)]() -> asio::awaitable<void> {
-    slot->response = co_await handler_.handle(request_info, *frame);
+  // The completion handler owns the frame: it runs once the handler's coroutine has ended.
+  auto run = [this, slot, bytes = std::span<uint8_t>(*frame),
+              request_info = std::move(request_info)]() -> asio::awaitable<void> {
+    slot->response = co_await handler_.handle(request_info, bytes);
   };
   // A third-party throw ends only this connection (its answer closes it); the listener survives.
-  asio::co_spawn(strand, std::move(run), [strand, pipe, slot, id = info.id](std::exception_ptr e) {
+  asio::co_spawn(strand, std::move(run), [strand, pipe, slot, id = info.id,
+                                          frame = std::move(frame)](std::exception_ptr e) mutable {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -225,11 +254,13 @@ void KafkaServer::start_request(const asio::any_io_executor& strand,
         logger("kafka")->error("connection {} ended by exception: {}", id, ex.what());
       }
     }
-    asio::post(strand, [pipe, slot, failed = static_cast<bool>(e)] {
+    bool failed = static_cast<bool>(e);
+    asio::post(strand, [pipe, slot, failed, frame = std::move(frame)]() mutable {
       if (failed) {
         slot->response = std::vector<uint8_t>{};
       }
       slot->done = true;
+      pipe->give_frame(std::move(frame));
       pipe->poke();
     });
   });

@@ -20,13 +20,15 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr int32_t kMaxResponseBytes = 256 * 1024 * 1024;
 
+// The response's correlation id is read apart from its payload: dropping it from the front of
+// the payload afterwards moved every byte of every follower fetch once more.
 asio::awaitable<std::error_code> exchange(tcp::socket& socket, const std::vector<uint8_t>& frame,
-                                          std::vector<uint8_t>& payload) {
+                                          int32_t& correlation_id, std::vector<uint8_t>& payload) {
   auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(frame), kUseTuple);
   if (write_ec) {
     co_return write_ec;
   }
-  uint8_t prefix[4];
+  uint8_t prefix[8];  // size, correlation id
   auto [read_ec, n] = co_await asio::async_read(socket, asio::buffer(prefix), kUseTuple);
   if (read_ec) {
     co_return read_ec;
@@ -35,7 +37,8 @@ asio::awaitable<std::error_code> exchange(tcp::socket& socket, const std::vector
   if (size < 4 || size > kMaxResponseBytes) {
     co_return std::make_error_code(std::errc::bad_message);
   }
-  payload.resize(static_cast<size_t>(size));
+  correlation_id = load_be<int32_t>(prefix + 4);
+  payload.resize(static_cast<size_t>(size) - 4);
   auto [body_ec, m] = co_await asio::async_read(socket, asio::buffer(payload), kUseTuple);
   co_return body_ec;
 }
@@ -70,7 +73,9 @@ asio::awaitable<Result<std::vector<uint8_t>>> round_trip(tcp::socket& socket,
                                                          std::chrono::milliseconds timeout) {
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
   std::vector<uint8_t> payload;
-  auto result = co_await (exchange(socket, frame, payload) || timer.async_wait(kUseTuple));
+  int32_t answered = 0;
+  auto result =
+      co_await (exchange(socket, frame, answered, payload) || timer.async_wait(kUseTuple));
   if (result.index() == 1) {
     boost::system::error_code ignored;
     socket.close(ignored);
@@ -80,10 +85,9 @@ asio::awaitable<Result<std::vector<uint8_t>>> round_trip(tcp::socket& socket,
   if (ec) {
     co_return ec;
   }
-  if (load_be<int32_t>(payload.data()) != correlation_id) {
+  if (answered != correlation_id) {
     co_return std::make_error_code(std::errc::bad_message);
   }
-  payload.erase(payload.begin(), payload.begin() + 4);
   co_return payload;
 }
 

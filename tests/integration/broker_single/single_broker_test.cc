@@ -20,6 +20,8 @@
 #include "cluster/broker/request_dispatcher.h"
 #include "cluster/protocol/codec.h"
 #include "cluster/protocol/messages.h"
+#include "cluster/record/batch_view.h"
+#include "cluster/record/record.h"
 #include "common/byte_order.h"
 
 namespace meridian::broker {
@@ -153,6 +155,78 @@ class SingleBrokerTest : public ::testing::Test {
   std::unique_ptr<KafkaServer> server_;
   std::thread thread_;
 };
+
+// The Fetch answer reads each partition's records from the log straight into the response
+// frame (request_dispatcher_data.cc): every partition gets exactly its own bytes, next to
+// partitions with an error or nothing to return, and max_bytes still caps the answer.
+TEST_F(SingleBrokerTest, FetchOfManyPartitionsReturnsEachPartitionsOwnRecords) {
+  protocol::ProduceRequest produce;
+  produce.acks = 1;
+  produce.topics.push_back({"test", {}});
+  std::vector<size_t> batch_sizes;
+  for (int p = 0; p < kPartitions; ++p) {
+    record::RecordBatchBuilder builder;
+    for (int i = 0; i <= p * 40; ++i) {
+      builder.append(1000 + i, std::nullopt,
+                     "p" + std::to_string(p) + "-r" + std::to_string(i) + std::string(100, 'v'));
+    }
+    auto batch = std::move(builder).build().value();
+    batch_sizes.push_back(batch.size());
+    produce.topics[0].partitions.push_back({p, std::move(batch)});
+  }
+  auto produced = protocol::decode<protocol::ProduceResponse>(round_trip(produce, 7), 7).value();
+  for (const auto& p : produced.responses.at(0).partitions) {
+    ASSERT_EQ(p.error_code, protocol::ErrorCode::kNone) << p.index;
+  }
+  auto fetch_all = [this](int32_t max_bytes) {
+    protocol::FetchRequest fetch;
+    fetch.max_wait_ms = 0;
+    fetch.min_bytes = 1;
+    fetch.max_bytes = max_bytes;
+    fetch.topics.push_back({"test", {}});
+    for (int32_t p : {2, 7, 0, 1}) {  // 7 does not exist
+      protocol::FetchRequest::Partition part;
+      part.partition = p;
+      part.partition_max_bytes = 1 << 20;
+      fetch.topics[0].partitions.push_back(part);
+    }
+    fetch.topics.push_back({"missing-topic", {{0, -1, 0, -1, 1 << 20}}});
+    return protocol::decode<protocol::FetchResponse>(round_trip(fetch, 11), 11).value();
+  };
+  auto response = fetch_all(64 << 20);
+  ASSERT_EQ(response.responses.size(), 2u);
+  const auto& parts = response.responses[0].partitions;
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[1].partition_index, 7);
+  EXPECT_NE(parts[1].error_code, protocol::ErrorCode::kNone);
+  EXPECT_TRUE(parts[1].records && parts[1].records->empty());
+  EXPECT_NE(response.responses[1].partitions.at(0).error_code, protocol::ErrorCode::kNone);
+  for (size_t i : {0u, 2u, 3u}) {
+    const auto& part = parts[i];
+    ASSERT_EQ(part.error_code, protocol::ErrorCode::kNone) << part.partition_index;
+    ASSERT_TRUE(part.records.has_value());
+    ASSERT_EQ(part.records->size(), batch_sizes[static_cast<size_t>(part.partition_index)]);
+    auto view = record::BatchView::parse(*part.records).value();
+    EXPECT_TRUE(view.crc_valid()) << part.partition_index;
+    EXPECT_EQ(view.records_count(), part.partition_index * 40 + 1);
+    std::string prefix = "p" + std::to_string(part.partition_index) + "-r";
+    std::string bytes(part.records->begin(), part.records->end());
+    EXPECT_NE(bytes.find(prefix + "0"), std::string::npos) << part.partition_index;
+    for (int other = 0; other < kPartitions; ++other) {
+      if (other != part.partition_index) {
+        EXPECT_EQ(bytes.find("p" + std::to_string(other) + "-r"), std::string::npos);
+      }
+    }
+  }
+  // A budget that the first partition (2) already exceeds: KIP-74 still returns it, and
+  // nothing after it.
+  auto capped = fetch_all(100);
+  const auto& capped_parts = capped.responses[0].partitions;
+  ASSERT_EQ(capped_parts.size(), 4u);
+  EXPECT_EQ(capped_parts[0].records->size(), batch_sizes[2]);
+  EXPECT_TRUE(capped_parts[2].records->empty());
+  EXPECT_TRUE(capped_parts[3].records->empty());
+}
 
 TEST_F(SingleBrokerTest, StaleControllerEpochIsFenced) {
   protocol::LeaderAndIsrRequest request;

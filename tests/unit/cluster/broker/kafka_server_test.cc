@@ -21,7 +21,8 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 // Echoes the frame back, prefixed by the connection id; "silent" frames get no response,
-// "close" frames close the connection, "slow" frames wait 50 ms first.
+// "close" frames close the connection, "slow" frames wait 50 ms first, "late" frames let the
+// next request start and read their own bytes only 100 ms later.
 class EchoHandler : public RequestHandler {
  public:
   asio::awaitable<std::optional<std::vector<uint8_t>>> handle(
@@ -38,6 +39,12 @@ class EchoHandler : public RequestHandler {
       connection.release_order();
       asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(150));
       co_await timer.async_wait(asio::use_awaitable);
+    }
+    if (text.starts_with("late")) {
+      connection.release_order();
+      asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+      co_await timer.async_wait(asio::use_awaitable);
+      text.assign(frame.begin(), frame.end());  // later requests ran meanwhile
     }
     if (text.starts_with("slow")) {
       asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
@@ -129,6 +136,32 @@ TEST_F(KafkaServerTest, ReleasedRequestsOverlapAndStillAnswerInOrder) {
   EXPECT_TRUE(receive(s).ends_with(":fast-after"));
   // One after the other they take 4 x 150 ms; released, they wait together.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(450));
+}
+
+// Request buffers are reused by a connection (no allocation and zero-fill per request): a buffer
+// is handed out again only once its request ended, and a reused one shows only its new frame.
+TEST_F(KafkaServerTest, ReusedFrameBuffersAreNeitherSharedNorStale) {
+  auto s = connect();
+  std::string long_frame = "late-" + std::string(600, 'L');
+  send(s, long_frame);
+  for (int i = 0; i < 8; ++i) {
+    send(s, "fast-" + std::to_string(i) + "-frame" + std::string(static_cast<size_t>(i), 'x'));
+  }
+  auto first = receive(s);
+  EXPECT_EQ(first.substr(first.find(':') + 1), long_frame);
+  for (int i = 0; i < 8; ++i) {
+    auto r = receive(s);
+    EXPECT_EQ(r.substr(r.find(':') + 1),
+              "fast-" + std::to_string(i) + "-frame" + std::string(static_cast<size_t>(i), 'x'));
+  }
+  // Long then short on a now idle connection: the short one sees exactly its own bytes.
+  for (int round = 0; round < 3; ++round) {
+    send(s, "fast-" + std::string(700, 'y'));
+    EXPECT_TRUE(receive(s).ends_with(":fast-" + std::string(700, 'y')));
+    send(s, "fast-tiny");
+    auto r = receive(s);
+    EXPECT_EQ(r.substr(r.find(':') + 1), "fast-tiny");
+  }
 }
 
 TEST_F(KafkaServerTest, UnreleasedRequestsRunOneAfterTheOther) {
