@@ -5,12 +5,25 @@
 # a time, acks=all) runs. Two faults, TRIALS times each:
 #   SIGKILL  the leader dies: the controller learns it when its ZooKeeper session times out
 #   SIGTERM  controlled shutdown: the controller moves leadership before the broker exits
-#   ./bench/failover.sh [MERIDIAN_BINARY]        env: TRIALS (3), SESSION_MS (3000)
+# With BACKEND=embedded (or both, the default) the same is measured inside `meridian dev`
+# (embedded coordination), where one broker cannot be SIGKILLed: the control port's crash hook
+# (POST /v1/dev/brokers/{id}/crash) makes the leader look SIGKILLed to the others and its
+# embedded session expires after SESSION_MS; it is restarted from its data dir after each trial.
+#   ./bench/failover.sh [MERIDIAN_BINARY]        env: TRIALS (3), SESSION_MS (3000), BACKEND
 # Prints one line per trial and a markdown table for bench/RESULTS.md. Loopback only; bounded.
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MERIDIAN=${1:-$SRC/build/cli/meridian}
 TRIALS=${TRIALS:-3}
+BACKEND=${BACKEND:-both}
+if [ "$BACKEND" = both ]; then
+  BACKEND=embedded "$0" "$MERIDIAN" || exit $?
+  echo
+  BACKEND=zookeeper
+fi
+if [ "$BACKEND" = embedded ]; then
+  exec "$SRC/bench/failover_embedded.sh" "$MERIDIAN"
+fi
 source "$SRC/tests/support/zk_cluster_lib.sh"
 ZK_SESSION_MS=${SESSION_MS:-3000}
 LAG_MS=5000

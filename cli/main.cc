@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   dev_cmd->add_option("--data-dir", dev_data, "Keep data here across restarts (default: temp)");
   dev_cmd->add_option("--set", dev_opts.overrides, "Broker config key=value (repeatable)");
+  dev_cmd->add_option("--control-port", dev_opts.control_port,
+                      "Serve POST /v1/dev/brokers/{id}/crash|restart here (tests; off if unset)");
   dev_cmd->callback([&] {
     if (!dev_data.empty()) {
       dev_opts.data_dir = dev_data;

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
+#include "cli/dev_control.h"
 #include "cli/mirror_command.h"
 #include "cluster/broker/broker.h"
 #include "cluster/broker/metadata_cache.h"
@@ -90,18 +92,23 @@ std::optional<DevGateway> start_gateway(const DevCommandOptions& options, uint16
 
 // The admin port (/metrics, /livez, /readyz): ready once every broker is serving and a
 // controller is known; 503 from begin_shutdown() on (CONVENTIONS.md §4).
-std::unique_ptr<admin::AdminRuntime> start_admin(
-    admin::AdminServerOptions options, const std::vector<const broker::Broker*>& brokers) {
-  auto rt = std::make_unique<admin::AdminRuntime>(options);
-  rt->server().add_readiness_check("brokers", [brokers] {
-    for (const broker::Broker* b : brokers) {
-      if (b->port() == 0 || !b->metadata() || b->metadata()->controller_id.value < 0) {
-        return admin::CheckResult{false, "broker " + std::to_string(b->id().value) +
-                                             " has not joined a cluster with a controller"};
-      }
+admin::CheckResult brokers_ready(const std::vector<const broker::Broker*>& brokers) {
+  for (const broker::Broker* b : brokers) {
+    if (b->crashed()) {
+      return admin::CheckResult{false, "broker " + std::to_string(b->id().value) + " crashed"};
     }
-    return admin::CheckResult{true, std::to_string(brokers.size()) + " broker(s) serving"};
-  });
+    if (b->port() == 0 || !b->metadata() || b->metadata()->controller_id.value < 0) {
+      return admin::CheckResult{false, "broker " + std::to_string(b->id().value) +
+                                           " has not joined a cluster with a controller"};
+    }
+  }
+  return admin::CheckResult{true, std::to_string(brokers.size()) + " broker(s) serving"};
+}
+
+std::unique_ptr<admin::AdminRuntime> start_admin(admin::AdminServerOptions options,
+                                                 admin::ReadinessCheck brokers_check) {
+  auto rt = std::make_unique<admin::AdminRuntime>(options);
+  rt->server().add_readiness_check("brokers", std::move(brokers_check));
   if (auto port = rt->start(); !port) {
     std::cerr << "meridian: admin port " << options.address << ":" << options.port
               << " failed: " << port.error().message() << "\n";
@@ -127,6 +134,71 @@ void wait_for_cluster(const std::vector<std::unique_ptr<broker::Broker>>& broker
   while (!complete() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// The brokers of `meridian dev`; the control port may replace one (crash, restart) while the
+// admin port's readiness check reads them, hence the mutex (never held by that check for long:
+// it only try-locks).
+struct DevBrokers {
+  std::mutex mu;
+  std::vector<std::unique_ptr<broker::Broker>> list;
+  std::vector<broker::BrokerOptions> options;  // as started, with the port first bound
+};
+
+std::string json_reply(int id, const std::string& state) {
+  return "{\"broker\":" + std::to_string(id) + ",\"state\":\"" + state + "\"}";
+}
+
+// POST /v1/dev/brokers/{id}/crash|restart (cli/dev_control.h).
+DevControlReply handle_dev_control(DevBrokers& dev, const std::string& method,
+                                   const std::string& target) {
+  constexpr std::string_view kPrefix = "/v1/dev/brokers/";
+  if (!target.starts_with(kPrefix)) {
+    return {404, R"({"error":"not found"})"};
+  }
+  std::string rest = target.substr(kPrefix.size());
+  auto slash = rest.find('/');
+  int id = slash == std::string::npos ? 0 : std::atoi(rest.substr(0, slash).c_str());
+  std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  if (id < 1 || (action != "crash" && action != "restart")) {
+    return {404, R"({"error":"not found"})"};
+  }
+  if (method != "POST") {
+    return {405, R"({"error":"use POST"})"};
+  }
+  std::lock_guard lock(dev.mu);
+  if (static_cast<size_t>(id) > dev.list.size()) {
+    return {404, R"({"error":"no such broker"})"};
+  }
+  auto& slot = dev.list[static_cast<size_t>(id - 1)];
+  if (action == "crash") {
+    if (!slot->crash_for_test()) {
+      return {409, R"({"error":"broker is not serving"})"};
+    }
+    return {200, json_reply(id, "crashed")};
+  }
+  if (!slot->crashed()) {
+    return {409, R"({"error":"crash the broker first"})"};
+  }
+  slot.reset();  // closes its logs and ends its session if it has not expired yet
+  slot = std::make_unique<broker::Broker>(dev.options[static_cast<size_t>(id - 1)]);
+  if (auto started = slot->start(); !started) {
+    logger("broker")->error("broker {}: restart failed: {}", id, started.error().message());
+    slot->crash_for_test();
+    return {500, R"({"error":")" + started.error().message() + "\"}"};
+  }
+  return {200, json_reply(id, "serving")};
+}
+
+// zookeeper.session.timeout.ms given with --set applies to the embedded sessions too.
+std::chrono::milliseconds dev_session_timeout(const DevCommandOptions& options,
+                                              const broker::BrokerConfig& config) {
+  for (const auto& o : options.overrides) {
+    if (o.starts_with("zookeeper.session.timeout.ms=")) {
+      return config.zookeeper_session_timeout;
+    }
+  }
+  return std::chrono::milliseconds(6000);
 }
 
 }  // namespace
@@ -162,7 +234,7 @@ int run_broker(const BrokerCommandOptions& options) {
               << " failed to start: " << started.error().message() << "\n";
     return 1;
   }
-  auto admin_port = start_admin(*admin_options, {&b});
+  auto admin_port = start_admin(*admin_options, [&b] { return brokers_ready({&b}); });
   if (!admin_port) {
     b.stop();
     return 1;
@@ -201,7 +273,8 @@ int run_dev(const DevCommandOptions& options) {
               << ensemble.error().message() << "\n";
     return 1;
   }
-  std::vector<std::unique_ptr<broker::Broker>> brokers;
+  DevBrokers dev;
+  auto& brokers = dev.list;
   for (int i = 1; i <= options.brokers; ++i) {
     int port = i == 1 ? options.port : 0;
     auto config = load(std::nullopt, options.overrides,
@@ -215,7 +288,7 @@ int run_dev(const DevCommandOptions& options) {
     opts.config = *config;
     opts.coord.backend = "embedded";
     opts.coord.ensemble = *ensemble;
-    opts.coord.session_timeout = std::chrono::milliseconds(6000);
+    opts.coord.session_timeout = dev_session_timeout(options, *config);
     opts.metrics = true;
     opts.metric_labels = {{"datacenter", options.datacenter}, {"broker", std::to_string(i)}};
     brokers.push_back(std::make_unique<broker::Broker>(opts));
@@ -224,6 +297,10 @@ int run_dev(const DevCommandOptions& options) {
                 << port << ": " << started.error().message() << "\n";
       return 1;
     }
+    // A restart (control port) binds the same port again: clients and replicas know it.
+    opts.config.listeners = {"PLAINTEXT://" + options.host + ":" +
+                             std::to_string(brokers.back()->port())};
+    dev.options.push_back(std::move(opts));
   }
   wait_for_cluster(brokers);
   // Without a gateway the brokers still serve: a busy --gateway-port must not fail callers
@@ -235,14 +312,35 @@ int run_dev(const DevCommandOptions& options) {
     std::cout << ", gateway http://" << options.host << ":" << gw->server->port();
   }
   // Like the gateway, a busy admin port is reported but does not stop the brokers.
-  std::vector<const broker::Broker*> views;
-  for (const auto& b : brokers) {
-    views.push_back(b.get());
-  }
   auto admin_port = start_admin(
-      {.address = options.host, .port = static_cast<uint16_t>(options.admin_port)}, views);
+      {.address = options.host, .port = static_cast<uint16_t>(options.admin_port)}, [&dev] {
+        std::unique_lock lock(dev.mu, std::try_to_lock);
+        if (!lock.owns_lock()) {
+          return admin::CheckResult{false, "a broker is restarting"};
+        }
+        std::vector<const broker::Broker*> views;
+        for (const auto& b : dev.list) {
+          views.push_back(b.get());
+        }
+        return brokers_ready(views);
+      });
   if (admin_port) {
     std::cout << ", admin http://" << options.host << ":" << admin_port->server().port();
+  }
+  std::unique_ptr<DevControl> control;
+  if (options.control_port >= 0) {
+    auto started = DevControl::start(
+        options.host, static_cast<uint16_t>(options.control_port),
+        [&dev](const std::string& method, const std::string& target) {
+          return handle_dev_control(dev, method, target);
+        });
+    if (!started) {
+      std::cerr << "meridian: control port " << options.control_port
+                << " failed: " << started.error().message() << "\n";
+      return 1;
+    }
+    control = std::move(*started);
+    std::cout << ", control http://" << options.host << ":" << control->port();
   }
   std::unique_ptr<MirrorProcess> mirror;
   if (!options.mirror_from.empty()) {
@@ -266,6 +364,9 @@ int run_dev(const DevCommandOptions& options) {
   std::cout << std::endl;
   int sig = wait_for_termination();
   logger("broker")->info("signal {}: shutting down", sig);
+  if (control) {
+    control->stop();  // no crash or restart from here on
+  }
   if (mirror) {
     mirror->stop();
   }

@@ -29,6 +29,8 @@ struct DevCommandOptions {
   int mirror_admin_port = 9645;
   std::optional<std::string> data_dir;  // default: a fresh temporary directory
   std::vector<std::string> overrides;   // broker config key=value for every broker
+  // The fault-injection port (cli/dev_control.h: crash/restart a broker); -1: off, 0: OS picks.
+  int control_port = -1;
 };
 
 // Exit codes: 0 after a clean shutdown, 1 on a start-up failure, 2 on a configuration error.

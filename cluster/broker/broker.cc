@@ -9,15 +9,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <map>
 #include <mutex>
 
+#include "cluster/broker/broker_stale_logs.h"
 #include "cluster/broker/controlled_shutdown.h"
 #include "cluster/broker/broker_metrics.h"
 #include "cluster/broker/config_applier.h"
 #include "cluster/broker/config_extension.h"
-#include "cluster/broker/detail/rpc.h"
 #include "cluster/broker/error_mapping.h"
 #include "cluster/broker/group_coordinator.h"
 #include "cluster/broker/group_extension.h"
@@ -27,9 +26,11 @@
 #include "cluster/broker/producer_ids.h"
 #include "cluster/broker/mirror_extension.h"
 #include "cluster/broker/mirror_registry.h"
+#include "cluster/broker/network_broker_channel.h"
 #include "cluster/broker/replica_fetcher.h"
 #include "cluster/broker/replica_manager.h"
 #include "cluster/broker/request_dispatcher.h"
+#include "cluster/broker/store_topic_admin.h"
 #include "cluster/broker/topic_admin_extension.h"
 #include "cluster/controller/broker_channel.h"
 #include "cluster/controller/controller.h"
@@ -37,6 +38,7 @@
 #include "cluster/controller/state_codec.h"
 #include "cluster/controller/store_isr_writer.h"
 #include "cluster/controller/topic_admin.h"
+#include "cluster/coord/embedded_ensemble.h"
 #include "cluster/protocol/codec.h"
 #include "cluster/protocol/messages.h"
 #include "common/log.h"
@@ -50,7 +52,6 @@ using protocol::ErrorCode;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr auto kRequestTimeout = std::chrono::milliseconds(10000);
 
 // "PLAINTEXT://host:port" -> (host, port).
 Result<std::pair<std::string, uint16_t>> parse_listener(const std::string& listener) {
@@ -67,240 +68,7 @@ Result<std::pair<std::string, uint16_t>> parse_listener(const std::string& liste
   return std::pair{rest.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
-// Kafka's startup check against the store (LogManager + the controller's deletion of replicas
-// that were offline): a partition directory is dropped when its topic is gone or queued for
-// deletion, when this broker no longer hosts the partition, or when it belongs to an older
-// topic of the same name. Store errors keep the directory (never delete on a guess). BLOCKING.
-void remove_stale_logs(coord::CoordinationStore& store, ReplicaManager& replicas, BrokerId self) {
-  std::map<std::string, std::optional<std::pair<controller::ReplicaAssignment, int64_t>>> topics;
-  auto lookup = [&](const std::string& topic) -> LogFate {
-    auto node = store.get(controller::topic_path(topic));
-    if (!node) {
-      return node.error() == coord::errc::no_node ? LogFate::kDelete : LogFate::kKeep;
-    }
-    auto marked = store.exists(controller::delete_topic_path(topic));
-    if (marked && marked->has_value()) {
-      return LogFate::kDelete;
-    }
-    auto assignment = controller::decode_assignment(node->data);
-    if (assignment) {
-      topics[topic] = std::pair{std::move(*assignment), node->stat.create_txid};
-    }
-    return LogFate::kKeep;
-  };
-  size_t removed = replicas.remove_stale_logs(
-      [&](const TopicPartition& tp, std::optional<int64_t> incarnation) {
-        if (!topics.contains(tp.topic) && lookup(tp.topic) == LogFate::kDelete) {
-          topics[tp.topic] = std::nullopt;
-        }
-        auto it = topics.find(tp.topic);
-        if (it == topics.end()) {
-          return LogFate::kKeep;  // unreadable right now: keep
-        }
-        if (!it->second) {
-          return LogFate::kDelete;
-        }
-        const auto& [assignment, created] = *it->second;
-        auto p = static_cast<size_t>(tp.partition.value);
-        if (p >= assignment.size() ||
-            std::find(assignment[p].begin(), assignment[p].end(), self) == assignment[p].end()) {
-          return LogFate::kDelete;
-        }
-        return incarnation && *incarnation != created ? LogFate::kDelete : LogFate::kKeep;
-      });
-  if (removed > 0) {
-    logger("broker")->info("broker {}: removed {} stale partition log(s) at startup", self.value,
-                           removed);
-  }
-}
-
 }  // namespace
-
-// Topic administration through the coordination store, run on the blocking pool.
-class StoreTopicAdmin final : public TopicAdmin, public PartitionAdmin {
- public:
-  StoreTopicAdmin(coord::CoordinationStore& store, asio::any_io_executor blocking,
-                  const BrokerConfig& config, MetadataRefresher& refresher)
-      : store_(store), blocking_(std::move(blocking)), config_(config), refresher_(refresher) {}
-
-  asio::awaitable<ErrorCode> create_topic(std::string name, int32_t partitions,
-                                          int16_t replication_factor,
-                                          std::map<std::string, std::string> configs) override {
-    auto body = [this, name, partitions, replication_factor,
-                 configs]() -> asio::awaitable<ErrorCode> {
-      auto live = controller::read_live_brokers(store_);
-      if (!live) {
-        co_return ErrorCode::kUnknownServerError;
-      }
-      int32_t n = partitions > 0 ? partitions : config_.num_partitions;
-      int16_t rf = replication_factor > 0 ? replication_factor : config_.default_replication_factor;
-      auto created = controller::create_topic(store_, name, n, rf, configs,
-                                              controller::racks_of(*live));
-      refresher_.trigger();
-      co_return created ? ErrorCode::kNone : to_kafka_error(created.error());
-    };
-    ErrorCode ec = co_await asio::co_spawn(blocking_, std::move(body), asio::use_awaitable);
-    co_return ec;
-  }
-
-  asio::awaitable<ErrorCode> delete_topic(std::string name) override {
-    auto body = [this, name]() -> asio::awaitable<ErrorCode> {
-      auto r = controller::delete_topic(store_, name);
-      refresher_.trigger();
-      co_return r ? ErrorCode::kNone : to_kafka_error(r.error());
-    };
-    ErrorCode ec = co_await asio::co_spawn(blocking_, std::move(body), asio::use_awaitable);
-    co_return ec;
-  }
-
-  asio::awaitable<Outcome> create_partitions(std::string topic, int32_t total,
-                                             bool validate_only) override {
-    auto body = [this, topic, total, validate_only]() -> asio::awaitable<Outcome> {
-      co_return grow(topic, total, validate_only);
-    };
-    Outcome outcome = co_await asio::co_spawn(blocking_, std::move(body), asio::use_awaitable);
-    co_return outcome;
-  }
-
- private:
-  // Blocking: CreatePartitions for one topic, with Kafka's error messages.
-  Outcome grow(const std::string& topic, int32_t total, bool validate_only) {
-    auto live = controller::read_live_brokers(store_);
-    if (!live) {
-      return {ErrorCode::kUnknownServerError, live.error().message()};
-    }
-    int32_t current = -1;
-    auto grown = controller::create_partitions(store_, topic, total, controller::racks_of(*live),
-                                               std::nullopt, validate_only, &current);
-    if (grown) {
-      refresher_.trigger();
-      return {};
-    }
-    Outcome out{to_kafka_error(grown.error()), std::nullopt};
-    if (out.error == ErrorCode::kInvalidPartitions && current >= 0) {
-      out.message = total == current ? "Topic already has " + std::to_string(current) +
-                                           " partitions."
-                                     : "Topic currently has " + std::to_string(current) +
-                                           " partitions, which is higher than the requested " +
-                                           std::to_string(total) + ".";
-    } else if (out.error == ErrorCode::kInvalidReplicationFactor) {
-      out.message = "The target replication factor cannot be reached because only " +
-                    std::to_string(live->size()) + " broker(s) are registered.";
-    } else if (out.error == ErrorCode::kInvalidTopicException) {
-      out.message = "The topic " + topic + " is invalid or queued for deletion.";
-    }
-    return out;
-  }
-
-  coord::CoordinationStore& store_;
-  asio::any_io_executor blocking_;
-  const BrokerConfig& config_;
-  MetadataRefresher& refresher_;
-};
-
-// Kafka's ControllerChannelManager: one ordered queue per destination broker, drained by one
-// coroutine that (re)connects and sends each request, then reads its response.
-class NetworkBrokerChannel final : public controller::BrokerChannel {
- public:
-  NetworkBrokerChannel(asio::io_context& io, MetadataCache& metadata, MetadataRefresher& refresher,
-                       BrokerId self)
-      : io_(io), metadata_(metadata), refresher_(refresher), self_(self) {}
-
-  void send_leader_and_isr(BrokerId to, protocol::LeaderAndIsrRequest request) override {
-    enqueue(to, encode(request, 2));
-  }
-  void send_stop_replica(BrokerId to, protocol::StopReplicaRequest request) override {
-    enqueue(to, encode(request, 1));
-  }
-
- private:
-  struct Frame {
-    std::vector<uint8_t> bytes;
-    int32_t correlation_id = 0;
-  };
-
-  template <class T>
-  Frame encode(const T& request, int16_t version) {
-    protocol::RequestHeader header;
-    header.api_version = version;
-    header.correlation_id = next_correlation_++;
-    header.client_id = "controller-" + std::to_string(self_.value);
-    auto frame = protocol::encode_request_frame(header, request);
-    return Frame{frame ? std::move(*frame) : std::vector<uint8_t>{}, header.correlation_id};
-  }
-
-  void enqueue(BrokerId to, Frame frame) {
-    if (frame.bytes.empty()) {
-      return;
-    }
-    std::lock_guard lock(mutex_);
-    auto& q = queues_[to.value];
-    q.frames.push_back(std::move(frame));
-    if (!q.draining) {
-      q.draining = true;
-      asio::co_spawn(io_, drain(to), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> drain(BrokerId to) {
-    std::optional<tcp::socket> socket;
-    for (;;) {
-      Frame frame;
-      {
-        std::lock_guard lock(mutex_);
-        auto& q = queues_[to.value];
-        if (q.frames.empty()) {
-          q.draining = false;
-          co_return;
-        }
-        frame = std::move(q.frames.front());
-        q.frames.pop_front();
-      }
-      for (int attempt = 0; attempt < 50; ++attempt) {
-        bool sent = co_await send_one(socket, to, frame);
-        if (sent) {
-          break;
-        }
-        socket.reset();
-        refresher_.trigger();
-        asio::steady_timer backoff(io_, std::chrono::milliseconds(100));
-        co_await backoff.async_wait(kUseTuple);
-      }
-    }
-  }
-
-  // One request and its response over the (re)opened connection to `to`.
-  asio::awaitable<bool> send_one(std::optional<tcp::socket>& socket, BrokerId to,
-                                 const Frame& frame) {
-    if (!socket) {
-      auto snapshot = metadata_.get();
-      const BrokerInfo* info = snapshot->broker(to);
-      if (info == nullptr) {
-        co_return false;
-      }
-      auto connected = co_await detail::connect_to(info->host, info->port, kRequestTimeout);
-      if (!connected) {
-        co_return false;
-      }
-      socket.emplace(std::move(*connected));
-    }
-    auto response =
-        co_await detail::round_trip(*socket, frame.bytes, frame.correlation_id, kRequestTimeout);
-    co_return static_cast<bool>(response);
-  }
-
-  struct Queue {
-    std::deque<Frame> frames;
-    bool draining = false;
-  };
-  asio::io_context& io_;
-  MetadataCache& metadata_;
-  MetadataRefresher& refresher_;
-  BrokerId self_;
-  std::mutex mutex_;
-  std::map<int32_t, Queue> queues_;
-  int32_t next_correlation_ = 1;
-};
 
 struct Broker::Impl {
   explicit Impl(BrokerOptions o) : options(std::move(o)), blocking(2) {}
@@ -335,6 +103,7 @@ struct Broker::Impl {
   std::unique_ptr<BrokerMetricsCollector> collector;
   bool started = false;
   std::atomic<bool> stopping{false};  // ends the ISR expiration loop
+  std::atomic<bool> crashed{false};   // crash_for_test(): no controlled shutdown on stop()
   bool stopped = false;
 };
 
@@ -427,7 +196,7 @@ Result<void> Broker::start() {
   d.dispatcher->add_extension(*d.shutdown_handler);
   d.topic_admin_extension = std::make_unique<TopicAdminExtension>(*d.replicas, *d.admin);
   d.dispatcher->add_extension(*d.topic_admin_extension);
-  remove_stale_logs(*d.store, *d.replicas, config.broker_id);
+  (void)remove_stale_logs(*d.store, *d.replicas, config.broker_id);
   GroupCoordinatorOptions gopts;
   gopts.self = config.broker_id;
   gopts.offsets_topic_partitions = config.offsets_topic_num_partitions;
@@ -568,6 +337,33 @@ void Broker::start_isr_expiration() {
   asio::co_spawn(d.io, std::move(loop), asio::detached);
 }
 
+bool Broker::crashed() const noexcept { return impl_->crashed.load(); }
+
+bool Broker::crash_for_test() {
+  auto& d = *impl_;
+  if (!d.started || d.stopped || !d.options.coord.ensemble) {
+    return false;
+  }
+  if (d.crashed.exchange(true)) {
+    return true;
+  }
+  logger("broker")->warn("broker {}: simulated crash (test hook); session expires in {} ms",
+                         d.options.config.broker_id.value, d.options.coord.session_timeout.count());
+  d.stopping = true;
+  // First silence the session, as a dead process stops heartbeating at once.
+  d.options.coord.ensemble->suspend_heartbeats_for_test(d.store->session_id());
+  if (d.collector) {
+    d.collector->stop();
+  }
+  d.controller->halt_for_test();
+  d.refresher->stop();
+  d.fetchers->stop();
+  d.config_applier->stop();
+  d.mirrors->stop();
+  asio::post(d.io, [&d] { d.server->stop(); });
+  return true;
+}
+
 void Broker::stop() {
   auto& d = *impl_;
   if (d.stopped) {
@@ -578,7 +374,7 @@ void Broker::stop() {
   if (d.collector) {
     d.collector->stop();  // before any part it samples goes away
   }
-  if (d.started && d.controller && d.options.config.controlled_shutdown_enable) {
+  if (d.started && !d.crashed && d.controller && d.options.config.controlled_shutdown_enable) {
     ControlledShutdownOptions cso;
     cso.self = d.options.config.broker_id;
     cso.max_retries = d.options.config.controlled_shutdown_max_retries;

@@ -61,6 +61,16 @@ class Broker {
   // serving, closes every log cleanly and ends the store session. Idempotent.
   void stop();
 
+  // Test hook (`meridian dev`'s crash endpoint): to the other brokers this broker now looks
+  // SIGKILLed. It closes its listener and every connection, stops its replica fetchers, its
+  // controller (without releasing /controller), metadata refresher and background tasks, and
+  // stops heartbeating its embedded-store session, which expires after the session timeout
+  // (its ephemerals go, watches fire). Logs keep what was written. Embedded backend only:
+  // false otherwise or when not serving. Afterwards only destruction is meaningful (no
+  // controlled shutdown happens); a new Broker on the same log dir is the restart.
+  bool crash_for_test();
+  bool crashed() const noexcept;
+
   BrokerId id() const noexcept;
   uint16_t port() const noexcept;
   bool is_controller() const noexcept;

@@ -31,8 +31,12 @@ void Controller::start() {
   enqueue([this] { elect(); });
 }
 
-void Controller::stop() {
-  std::call_once(stopped_, [this] {
+void Controller::stop() { shut_down(/*release=*/true); }
+
+void Controller::halt_for_test() { shut_down(/*release=*/false); }
+
+void Controller::shut_down(bool release) {
+  std::call_once(stopped_, [this, release] {
     {
       std::lock_guard lock(queue_->mu);
       queue_->closed = true;
@@ -42,7 +46,7 @@ void Controller::stop() {
       thread_.join();
     }
     // The event thread is gone: this thread may touch the state now.
-    if (active_ && !dead_) {
+    if (release && active_ && !dead_) {
       resign(/*release=*/true);
     }
   });
@@ -122,6 +126,9 @@ void Controller::run() {
       if (active_ && config_.preferred_leader_interval.count() > 0) {
         deadline = std::min(deadline, next_rebalance_);
       }
+      if (!stop_replica_retry_.empty()) {
+        deadline = std::min(deadline, stop_replica_retry_.begin()->first);
+      }
       queue_->cv.wait_until(lock, deadline,
                             [&] { return queue_->closed || !queue_->events.empty(); });
       if (queue_->closed) {
@@ -149,6 +156,7 @@ void Controller::tick() {
     next_rebalance_ = now + config_.preferred_leader_interval;
     do_auto_rebalance();
   }
+  retry_stop_replicas();
 }
 
 bool Controller::handle_store_error(std::error_code ec, const char* what) {
@@ -282,6 +290,7 @@ void Controller::resign(bool release) {
   topics_.clear();
   states_.clear();
   shutting_down_.clear();
+  stop_replica_retry_.clear();  // a new term re-sends for the deletions still queued
   if (release && !dead_) {
     auto node = store_.exists(kControllerPath);
     if (node && node->has_value() && (*node)->ephemeral_owner == store_.session_id()) {

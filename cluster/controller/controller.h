@@ -46,6 +46,12 @@ struct ControllerConfig {
   int32_t imbalance_percentage = 10;
   // Back-off before retrying the election after an unexpected store error.
   std::chrono::milliseconds retry_backoff{500};
+  // StopReplica (topic deletion) is re-sent to a live broker that did not acknowledge it, after
+  // stop_replica_backoff doubling up to stop_replica_backoff_max, at most stop_replica_attempts
+  // times in all. A broker that is down or restarted drops the logs itself when it starts.
+  std::chrono::milliseconds stop_replica_backoff{200};
+  std::chrono::milliseconds stop_replica_backoff_max{5000};
+  int32_t stop_replica_attempts = 10;
 };
 
 class Controller {
@@ -60,6 +66,9 @@ class Controller {
   // Stops acting, releases /controller if held (so another broker takes over at once) and
   // joins the thread. Idempotent.
   void stop();
+  // A crash as seen by the others (`meridian dev`'s crash hook): the event thread stops without
+  // releasing /controller, which goes when the session expires. Idempotent with stop().
+  void halt_for_test();
   // Forward the store's session events here: kExpired makes the controller resign.
   void on_session_event(coord::SessionState state);
 
@@ -71,6 +80,8 @@ class Controller {
   uint64_t offline_partitions() const noexcept { return offline_partitions_.load(); }
   // Brokers the active controller has seen register (0 while not active).
   uint64_t live_brokers() const noexcept { return live_brokers_.load(); }
+  // StopReplica requests re-sent because a live broker did not acknowledge them.
+  uint64_t stop_replica_retries() const noexcept { return stop_replica_retries_.load(); }
 
   // Blocking API (call from a thread pool). Errors: not_controller, timed_out, shutting_down.
   // Controlled shutdown: moves leadership of every partition `broker` leads to another live ISR
@@ -108,6 +119,7 @@ class Controller {
   Result<T> call_blocking(std::function<Result<T>()> body, std::chrono::milliseconds timeout);
   void run();
   void tick();
+  void shut_down(bool release);
 
   // Election and terms (controller.cc).
   void elect();
@@ -150,6 +162,16 @@ class Controller {
   void on_topic_data_changed(const std::string& topic);
   void initialize_partitions(const std::vector<TopicPartition>& tps);
   void on_delete_topics();
+  // StopReplica delivery with retries (controller_events.cc).
+  struct PendingStopReplica {
+    BrokerId broker{-1};
+    int64_t broker_epoch = 0;
+    protocol::StopReplicaRequest request;
+    int32_t attempt = 0;
+  };
+  void send_stop_replica(PendingStopReplica pending);
+  void on_stop_replica_result(PendingStopReplica pending, bool acknowledged);
+  void retry_stop_replicas();
   bool delete_topic_nodes(const std::string& topic);
   void on_isr_changes();
   std::vector<TopicPartition> do_controlled_shutdown(BrokerId broker);
@@ -178,6 +200,7 @@ class Controller {
   std::map<std::string, TopicEntry> topics_;
   std::map<TopicPartition, PartitionEntry> states_;
   std::set<BrokerId> shutting_down_;
+  std::multimap<std::chrono::steady_clock::time_point, PendingStopReplica> stop_replica_retry_;
 
   std::atomic<bool> active_flag_{false};
   std::atomic<int32_t> epoch_flag_{0};
@@ -185,6 +208,7 @@ class Controller {
   std::atomic<uint64_t> fenced_writes_{0};
   std::atomic<uint64_t> offline_partitions_{0};
   std::atomic<uint64_t> live_brokers_{0};
+  std::atomic<uint64_t> stop_replica_retries_{0};
 };
 
 }  // namespace meridian::controller

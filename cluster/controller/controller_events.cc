@@ -191,18 +191,19 @@ void Controller::on_delete_topics() {
         }
       }
       for (auto& [broker, partitions] : per_broker) {
-        protocol::StopReplicaRequest request;
-        request.controller_id = config_.broker_id.value;
-        request.controller_epoch = epoch_;
-        request.broker_epoch = broker_czxid_[broker];
-        request.delete_partitions = true;
-        request.topics.push_back({topic, std::move(partitions)});
-        channel_.send_stop_replica(broker, std::move(request));
+        PendingStopReplica pending{broker, broker_czxid_[broker], {}, 0};
+        pending.request.controller_id = config_.broker_id.value;
+        pending.request.controller_epoch = epoch_;
+        pending.request.broker_epoch = pending.broker_epoch;
+        pending.request.delete_partitions = true;
+        pending.request.topics.push_back({topic, std::move(partitions)});
+        send_stop_replica(std::move(pending));
       }
     }
-    // Replicas on dead brokers are not waited for (Kafka waits): each broker drops the logs of
-    // deleted topics, and of older incarnations of re-created ones, when it starts
-    // (remove_stale_logs in cluster/broker/broker.cc, ReplicaManager::apply).
+    // Live brokers get StopReplica until they acknowledge it (send_stop_replica). Replicas on
+    // dead brokers are not waited for (Kafka waits): each broker drops the logs of deleted
+    // topics, and of older incarnations of re-created ones, when it starts
+    // (remove_stale_logs in cluster/broker/broker_stale_logs.cc, ReplicaManager::apply).
     if (!delete_topic_nodes(topic)) {
       return;
     }
@@ -211,6 +212,61 @@ void Controller::on_delete_topics() {
     log()->info("topic {} deleted", topic);
   }
   publish_stats();
+}
+
+void Controller::send_stop_replica(PendingStopReplica pending) {
+  ++pending.attempt;
+  BrokerId to = pending.broker;
+  auto request = pending.request;
+  // The answer arrives on a channel thread: hand it to the event thread, for this term only.
+  channel_.send_stop_replica_acked(
+      to, std::move(request),
+      [queue = std::weak_ptr<Queue>(queue_), this, gen = generation_,
+       pending = std::move(pending)](bool acknowledged) mutable {
+        if (auto q = queue.lock()) {
+          push(q, [this, gen, pending = std::move(pending), acknowledged]() mutable {
+            if (gen == generation_) {
+              on_stop_replica_result(std::move(pending), acknowledged);
+            }
+          });
+        }
+      });
+}
+
+void Controller::on_stop_replica_result(PendingStopReplica pending, bool acknowledged) {
+  if (acknowledged || !active_) {
+    return;
+  }
+  auto live = live_.find(pending.broker);
+  if (live == live_.end() || broker_czxid_[pending.broker] != pending.broker_epoch) {
+    // Down or restarted: its startup clean-up (topic_incarnations) drops the logs.
+    return;
+  }
+  if (pending.attempt >= config_.stop_replica_attempts) {
+    log()->warn("broker {} did not acknowledge StopReplica after {} attempts; its logs go at its "
+                "next start",
+                pending.broker.value, pending.attempt);
+    return;
+  }
+  std::chrono::milliseconds backoff = std::min(
+      config_.stop_replica_backoff * (int64_t{1} << std::min(pending.attempt - 1, 10)),
+      config_.stop_replica_backoff_max);
+  log()->info("broker {}: StopReplica not acknowledged (attempt {}); retrying in {} ms",
+              pending.broker.value, pending.attempt, backoff.count());
+  stop_replica_retry_.emplace(std::chrono::steady_clock::now() + backoff, std::move(pending));
+}
+
+void Controller::retry_stop_replicas() {
+  auto now = std::chrono::steady_clock::now();
+  while (active_ && !stop_replica_retry_.empty() && stop_replica_retry_.begin()->first <= now) {
+    auto pending = std::move(stop_replica_retry_.begin()->second);
+    stop_replica_retry_.erase(stop_replica_retry_.begin());
+    if (live_.contains(pending.broker) &&
+        broker_czxid_[pending.broker] == pending.broker_epoch) {
+      ++stop_replica_retries_;
+      send_stop_replica(std::move(pending));
+    }
+  }
 }
 
 bool Controller::delete_topic_nodes(const std::string& topic) {
