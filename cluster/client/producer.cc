@@ -1,62 +1,21 @@
+// Producer, records in: partitioning, batching per partition, linger timers, flush. Sealed
+// batches are handed to the partition's pipeline; producer_sender.cc sends them.
 #include "cluster/client/producer.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
-#include <deque>
-#include <map>
+#include <algorithm>
 
+#include "cluster/client/detail/producer_state.h"
 #include "cluster/client/partitioner.h"
 
 namespace meridian::client {
 
 namespace asio = boost::asio;
+using detail::QueueKey;
 
 namespace {
-
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-// One send() parked until its batch is answered; the timer is the wake-up signal (cancelled
-// when `result` is set), so any number of coroutines (send, flush) can wait on it.
-struct RecordWaiter {
-  explicit RecordWaiter(const asio::any_io_executor& ex) : timer(ex) {
-    timer.expires_at(asio::steady_timer::time_point::max());
-  }
-  void complete(Result<RecordMetadata> r) {
-    result = std::move(r);
-    timer.cancel();
-  }
-  asio::steady_timer timer;
-  std::optional<Result<RecordMetadata>> result;
-};
-
-asio::awaitable<void> wait_for(const std::shared_ptr<RecordWaiter>& waiter) {
-  while (!waiter->result) {
-    [[maybe_unused]] auto [ec] = co_await waiter->timer.async_wait(kUseTuple);
-  }
-}
-
-struct Batch {
-  explicit Batch(record::BatchOptions options) : builder(options) {}
-  record::RecordBatchBuilder builder;
-  std::vector<std::shared_ptr<RecordWaiter>> waiters;
-  std::vector<int64_t> timestamps;
-  uint64_t generation = 0;
-};
-
-// Per partition: the batch being filled, sealed batches in order, and whether one is in flight.
-struct PartitionQueue {
-  std::optional<Batch> open;
-  std::deque<Batch> ready;
-  std::shared_ptr<RecordWaiter> in_flight_last;  // last record of the batch being sent
-  bool sending = false;
-  uint64_t generations = 0;
-};
-
-using QueueKey = std::pair<std::string, int32_t>;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -64,90 +23,77 @@ int64_t now_ms() {
       .count();
 }
 
-}  // namespace
+ProducerOptions normalized(ProducerOptions o) {
+  o.max_in_flight = std::max(1, o.max_in_flight);
+  if (o.enable_idempotence) {
+    // Kafka requires these for idempotence: the broker caches 5 batches per producer, and a
+    // batch acknowledged by the leader alone may vanish in a failover, leaving a gap.
+    o.max_in_flight = std::min(o.max_in_flight, 5);
+    o.acks = Acks::kAll;
+  }
+  return o;
+}
 
-struct Producer::State {
-  State(Client& c, ProducerOptions o) : client(c), options(o) {}
-  Client& client;
-  ProducerOptions options;
-  std::map<QueueKey, PartitionQueue> queues;
-  std::map<std::string, int32_t> sticky;  // partition for unkeyed records, per topic
-};
-
-namespace {
-
-asio::awaitable<void> drain(std::shared_ptr<Producer::State> s, QueueKey key) {
-  for (;;) {
-    auto& queue = s->queues[key];
-    if (queue.ready.empty()) {
-      queue.sending = false;
-      queue.in_flight_last.reset();
-      co_return;
-    }
-    Batch batch = std::move(queue.ready.front());
-    queue.ready.pop_front();
-    queue.in_flight_last = batch.waiters.back();
-    const PartitionId partition(key.second);
-    Result<ProduceResult> produced = make_error_code(errc::closed);
-    auto bytes = std::move(batch.builder).build();
-    if (!bytes) {
-      produced = bytes.error();
-    } else {
-      std::vector<uint8_t> payload = std::move(*bytes);
-      produced = co_await s->client.produce(key.first, partition, std::move(payload),
-                                            s->options.acks, s->options.produce_timeout);
-    }
-    for (size_t i = 0; i < batch.waiters.size(); ++i) {
-      if (!produced) {
-        batch.waiters[i]->complete(produced.error());
-        continue;
-      }
-      RecordMetadata meta;
-      meta.partition = partition;
-      if (produced->base_offset.value >= 0) {
-        meta.offset = produced->base_offset + static_cast<int64_t>(i);
-      }
-      meta.timestamp =
-          produced->log_append_time >= 0 ? produced->log_append_time : batch.timestamps[i];
-      batch.waiters[i]->complete(meta);
-    }
+asio::awaitable<void> wait_for(const std::shared_ptr<detail::RecordWaiter>& waiter) {
+  while (!waiter->result) {
+    [[maybe_unused]] auto [ec] = co_await waiter->timer.async_wait(detail::kProducerUseTuple);
   }
 }
 
 void seal(const std::shared_ptr<Producer::State>& s, const QueueKey& key) {
-  auto& queue = s->queues[key];
+  auto& queue = s->queue(key);
   if (!queue.open) {
     return;
   }
-  queue.ready.push_back(std::move(*queue.open));
+  detail::Batch batch = std::move(*queue.open);
   queue.open.reset();
   // Sticky partitioning: unkeyed records move on once their batch is full or lingered out.
   auto sticky = s->sticky.find(key.first);
-  if (sticky != s->sticky.end() && sticky->second == key.second) {
-    auto metadata = s->client.cached_metadata();
-    auto topic = metadata->topics.find(key.first);
-    if (topic != metadata->topics.end() && !topic->second.partitions.empty()) {
-      sticky->second = (sticky->second + 1) % static_cast<int32_t>(topic->second.partitions.size());
+  auto count = s->partition_counts.find(key.first);
+  if (sticky != s->sticky.end() && sticky->second == key.second &&
+      count != s->partition_counts.end()) {
+    sticky->second = (sticky->second + 1) % count->second;
+  }
+  const auto records = static_cast<int32_t>(batch.waiters.size());
+  auto bytes = std::move(batch.builder).build();
+  if (!bytes) {
+    for (auto& waiter : batch.waiters) {
+      waiter->complete(bytes.error());
     }
+    return;
   }
-  if (!queue.sending) {
-    queue.sending = true;
-    asio::co_spawn(s->client.executor(), [s, key] { return drain(s, key); }, asio::detached);
-  }
+  batch.bytes = std::move(*bytes);
+  const uint64_t id = s->next_batch_id++;
+  queue.sealed.emplace(id, std::move(batch));
+  queue.pipeline.enqueue(id, records);
+  detail::pump(s, key);  // also asks for a producer id first when idempotent
 }
 
 asio::awaitable<void> linger(std::shared_ptr<Producer::State> s, QueueKey key,
                              uint64_t generation) {
   asio::steady_timer timer(s->client.executor());
   timer.expires_after(s->options.linger);
-  [[maybe_unused]] auto [ec] = co_await timer.async_wait(kUseTuple);
-  auto& queue = s->queues[key];
+  [[maybe_unused]] auto [ec] = co_await timer.async_wait(detail::kProducerUseTuple);
+  auto& queue = s->queue(key);
   if (queue.open && queue.open->generation == generation) {
     seal(s, key);
   }
 }
 
 }  // namespace
+
+Producer::State::State(Client& c, ProducerOptions o) : client(c), options(normalized(o)) {}
+
+detail::PartitionQueue& Producer::State::queue(const QueueKey& key) {
+  auto it = queues.find(key);
+  if (it == queues.end()) {
+    it = queues
+             .try_emplace(key, options.max_in_flight, options.enable_idempotence,
+                          options.retries)
+             .first;
+  }
+  return it->second;
+}
 
 Producer::Producer(Client& client, ProducerOptions options)
     : state_(std::make_shared<State>(client, options)) {}
@@ -159,19 +105,25 @@ const ProducerOptions& Producer::options() const noexcept { return state_->optio
 asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
   auto s = state_;
   auto metadata = s->client.cached_metadata();
-  if (!metadata->topics.contains(record.topic)) {
+  auto topic = metadata->topics.find(record.topic);
+  if (topic != metadata->topics.end() && !topic->second.partitions.empty()) {
+    s->partition_counts[record.topic] = static_cast<int32_t>(topic->second.partitions.size());
+  } else if (!s->partition_counts.contains(record.topic)) {
+    // Only a topic never seen waits here: a topic that briefly drops out of the cache (a
+    // broker answering UNKNOWN_TOPIC_OR_PARTITION while it restarts) must not suspend send(),
+    // or concurrent callers would resume, and append, in a different order than they called.
     std::vector<std::string> wanted{record.topic};
     auto refreshed = co_await s->client.metadata(std::move(wanted));
     if (!refreshed) {
       co_return refreshed.error();
     }
-    metadata = *refreshed;
+    auto found = (*refreshed)->topics.find(record.topic);
+    if (found == (*refreshed)->topics.end() || found->second.partitions.empty()) {
+      co_return make_error_code(errc::unknown_topic);
+    }
+    s->partition_counts[record.topic] = static_cast<int32_t>(found->second.partitions.size());
   }
-  auto topic = metadata->topics.find(record.topic);
-  if (topic == metadata->topics.end() || topic->second.partitions.empty()) {
-    co_return make_error_code(errc::unknown_topic);
-  }
-  const auto count = static_cast<int32_t>(topic->second.partitions.size());
+  const int32_t count = s->partition_counts[record.topic];
   int32_t partition = 0;
   if (record.partition) {
     partition = record.partition->value;
@@ -185,7 +137,7 @@ asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
     partition = it->second % count;
   }
   QueueKey key{record.topic, partition};
-  auto& queue = s->queues[key];
+  auto& queue = s->queue(key);
   if (!queue.open) {
     record::BatchOptions batch_options;
     batch_options.compression = s->options.compression;
@@ -205,7 +157,7 @@ asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
     v = *record.value;
   }
   queue.open->builder.append(timestamp, k, v, record.headers);
-  auto waiter = std::make_shared<RecordWaiter>(s->client.executor());
+  auto waiter = std::make_shared<detail::RecordWaiter>(s->client.executor());
   queue.open->waiters.push_back(waiter);
   queue.open->timestamps.push_back(timestamp);
   if (queue.open->builder.size_bytes() >= s->options.batch_size) {
@@ -217,18 +169,17 @@ asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
 
 asio::awaitable<void> Producer::flush() {
   auto s = state_;
-  std::vector<std::shared_ptr<RecordWaiter>> last;
+  // Batches of one partition may complete out of order (a retried one after a later one), so
+  // wait for the last record of every batch sealed so far.
+  std::vector<std::shared_ptr<detail::RecordWaiter>> last;
   std::vector<QueueKey> keys;
   for (auto& [key, queue] : s->queues) {
     keys.push_back(key);
   }
   for (const auto& key : keys) {
     seal(s, key);
-    auto& queue = s->queues[key];
-    if (!queue.ready.empty()) {
-      last.push_back(queue.ready.back().waiters.back());
-    } else if (queue.in_flight_last) {
-      last.push_back(queue.in_flight_last);
+    for (auto& [id, batch] : s->queue(key).sealed) {
+      last.push_back(batch.waiters.back());
     }
   }
   for (const auto& waiter : last) {

@@ -1,9 +1,21 @@
 #pragma once
 // Producer: records in, batches out. Records are grouped per partition into one RecordBatch v2
-// until `batch_size` bytes or `linger` elapses, then sent through Client::produce. At most one
-// batch per partition is in flight, so retries (done by Client on retriable errors) never
-// reorder a partition. Keyed records go to murmur2(key) % partitions (partitioner.h); unkeyed
-// ones stick to one partition until its batch is sealed, then move round-robin (KIP-480).
+// until `batch_size` bytes or `linger` elapses, then sent to the partition's leader. Up to
+// `max_in_flight` batches per partition are in flight at once, pipelined on the leader's
+// connection in order (Kafka's max.in.flight.requests.per.connection). On a retriable error
+// nothing new is sent until every in-flight batch answered; the failed ones are then re-sent
+// in their original order. Without idempotence a batch that failed may still land after a
+// later one that succeeded (as in Kafka when max_in_flight > 1); use max_in_flight = 1 or
+// enable_idempotence to rule that out.
+//
+// Idempotence (enable.idempotence): InitProducerId, then every batch carries the producer
+// id/epoch and per-partition sequence numbers; retries keep their sequence, the broker drops
+// duplicates (DUPLICATE_SEQUENCE_NUMBER counts as success), OUT_OF_ORDER_SEQUENCE_NUMBER /
+// UNKNOWN_PRODUCER_ID are handled as Kafka's Java client does (detail/producer_pipeline.h).
+// It forces acks=all and max_in_flight <= 5, and retries request timeouts too.
+//
+// Keyed records go to murmur2(key) % partitions (partitioner.h); unkeyed ones stick to one
+// partition until its batch is sealed, then move round-robin (KIP-480).
 //
 // Strand model: runs on the Client's executor; the Client must outlive the Producer, and the
 // Producer every coroutine it returns.
@@ -30,6 +42,10 @@ struct ProducerOptions {
   record::Compression compression = record::Compression::kNone;
   Acks acks = Acks::kAll;
   std::chrono::milliseconds produce_timeout{30000};  // the request's timeout_ms
+  // max.in.flight.requests.per.connection, per partition; clamped to [1, 5] with idempotence.
+  int max_in_flight = 5;
+  bool enable_idempotence = false;  // enable.idempotence (forces acks=all)
+  int retries = 10;  // re-sends of one batch after retriable errors (backoff: the Client's)
 };
 
 struct ProducerRecord {
