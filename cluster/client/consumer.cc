@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "cluster/client/group_client.h"
 #include "cluster/record/batch_view.h"
 
 namespace meridian::client {
@@ -102,10 +103,22 @@ asio::awaitable<Result<size_t>> Consumer::fetch_one(TopicPartition tp,
 asio::awaitable<Result<std::vector<ConsumerRecord>>> Consumer::poll(
     std::chrono::milliseconds timeout) {
   std::vector<ConsumerRecord> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (member_) {
+    co_await auto_commit_if_due(false);  // what the previous polls returned
+    auto active = co_await rebalance_if_needed();
+    if (!active) {
+      co_return active.error();
+    }
+  }
   if (assignment_.empty()) {
+    if (member_) {  // a member without partitions still waits, as a poll does in Kafka
+      asio::steady_timer idle(client_.executor());
+      idle.expires_after(std::min(timeout, options_.fetch_max_wait));
+      [[maybe_unused]] auto [ec] = co_await idle.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     co_return out;
   }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::error_code last_error;
   for (;;) {
     for (size_t i = 0; i < assignment_.size(); ++i) {
@@ -118,7 +131,7 @@ asio::awaitable<Result<std::vector<ConsumerRecord>>> Consumer::poll(
     }
     next_ = (next_ + 1) % assignment_.size();
     const auto now = std::chrono::steady_clock::now();
-    if (!out.empty() || now >= deadline) {
+    if (!out.empty() || now >= deadline || rejoin_pending()) {
       break;
     }
     // Nothing yet: long-poll one partition for the rest of the time (bounded so the others

@@ -1,5 +1,8 @@
 #pragma once
-// Consumer (lite): reads manually assigned partitions, no consumer groups yet. It keeps one
+// Consumer: reads manually assigned partitions (assign) or, after subscribe(), the partitions a
+// consumer group gives it (consumer_group.cc: JoinGroup/SyncGroup through GroupMember, the
+// leader runs the range or roundrobin assignor, heartbeats, rebalances, committed offsets,
+// auto-commit, LeaveGroup on close). It keeps one
 // position per partition (the next offset to return), fetches from each partition's leader
 // through Client::fetch, decodes the batches and skips records below the position (a fetch
 // from the middle of a batch returns the whole batch, as in Kafka).
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <compare>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +40,22 @@ struct ConsumerOptions {
   OffsetReset auto_offset_reset = OffsetReset::kEarliest;  // where a partition without a position starts
 };
 
+// Group mode (Kafka's group.id and friends).
+struct ConsumerGroupOptions {
+  std::string group_id;
+  std::vector<std::string> assignors{"range"};  // partition.assignment.strategy, preferred first
+  std::chrono::milliseconds session_timeout{10000};
+  std::chrono::milliseconds rebalance_timeout{30000};  // max.poll.interval.ms
+  std::chrono::milliseconds heartbeat_interval{3000};
+  bool enable_auto_commit = true;
+  std::chrono::milliseconds auto_commit_interval{5000};
+  // How often the leader re-reads the subscribed topics' partition counts (metadata.max.age.ms).
+  std::chrono::milliseconds metadata_max_age{5000};
+};
+
+class GroupClient;
+class GroupMember;
+
 struct ConsumerRecord {
   TopicPartition tp;
   record::Record record;  // offset, timestamp, key, value, headers
@@ -44,6 +64,28 @@ struct ConsumerRecord {
 class Consumer {
  public:
   Consumer(Client& client, ConsumerOptions options);
+  ~Consumer();  // stops heartbeats without LeaveGroup: call close() first to leave cleanly
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Group mode: joins `group.group_id` on the next poll() with this subscription; from then on
+  // the assignment is the group's (assign() must not be used). Positions start at the group's
+  // committed offsets, else at auto_offset_reset.
+  void subscribe(std::vector<std::string> topics, ConsumerGroupOptions group);
+  bool in_group() const noexcept { return member_ != nullptr; }
+  // The generation of the current assignment (-1 before the first join or outside a group).
+  int32_t generation() const noexcept { return generation_; }
+  // Commits the current position of every assigned partition (what the records returned so far
+  // imply). Errors: those of OffsetCommit (ILLEGAL_GENERATION after being fenced, ...).
+  boost::asio::awaitable<Result<void>> commit();
+  // Commits explicit offsets (the next offset to read per partition).
+  boost::asio::awaitable<Result<void>> commit(std::map<TopicPartition, Offset> offsets);
+  // Group mode: commits (when auto-commit is on) and sends LeaveGroup, so the group rebalances
+  // at once instead of after a session timeout. Idempotent.
+  boost::asio::awaitable<Result<void>> close();
+  // Stops heartbeating and drops the coordinator connection without LeaveGroup or commit: what
+  // a SIGKILLed consumer looks like to the coordinator (benchmarks and tests).
+  void abandon();
 
   // Replaces the assignment; positions of partitions kept stay, new ones start unset.
   void assign(std::vector<TopicPartition> partitions);
@@ -64,8 +106,22 @@ class Consumer {
                                                    std::chrono::milliseconds max_wait,
                                                    std::vector<ConsumerRecord>& out);
 
+  // consumer_group.cc
+  boost::asio::awaitable<Result<void>> rebalance_if_needed();
+  boost::asio::awaitable<Result<void>> adopt_assignment();
+  boost::asio::awaitable<void> check_partition_counts();
+  boost::asio::awaitable<void> auto_commit_if_due(bool force);
+  bool rejoin_pending() const noexcept;
+
   Client& client_;
   ConsumerOptions options_;
+  ConsumerGroupOptions group_;
+  std::shared_ptr<GroupClient> groups_;  // shared with member_'s heartbeat loop
+  std::unique_ptr<GroupMember> member_;
+  int32_t generation_ = -1;
+  std::chrono::steady_clock::time_point last_commit_{};
+  std::chrono::steady_clock::time_point last_metadata_check_{};
+  std::map<TopicPartition, Offset> committed_;  // last committed here, to skip idle re-commits
   std::vector<TopicPartition> assignment_;
   std::map<TopicPartition, Offset> positions_;
   size_t next_ = 0;  // round-robin start, so one busy partition does not starve the others

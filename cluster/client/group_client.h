@@ -161,6 +161,17 @@ Result<std::vector<TopicPartition>> decode_assignment(const std::vector<uint8_t>
 std::map<std::string, std::vector<TopicPartition>> range_assign(
     const std::map<std::string, std::vector<std::string>>& subscriptions,
     const std::map<std::string, int32_t>& partition_counts);
+// Kafka's RoundRobinAssignor: every subscribed topic-partition, sorted by topic then partition,
+// dealt in turn to the members (sorted by id), skipping members not subscribed to its topic.
+// Example: topics t (3) and u (2), members a,b both subscribed → a: t0,t2,u1  b: t1,u0.
+std::map<std::string, std::vector<TopicPartition>> roundrobin_assign(
+    const std::map<std::string, std::vector<std::string>>& subscriptions,
+    const std::map<std::string, int32_t>& partition_counts);
+// The assignor called `name` ("range", "roundrobin"; anything else falls back to range, which
+// every Kafka client also offers), in assignors.cc.
+std::map<std::string, std::vector<TopicPartition>> assign_by_protocol(
+    const std::string& name, const std::map<std::string, std::vector<std::string>>& subscriptions,
+    const std::map<std::string, int32_t>& partition_counts);
 
 struct GroupMemberOptions {
   std::string group_id;
@@ -172,6 +183,9 @@ struct GroupMemberOptions {
   // rebalance (an idle HTTP consumer must not hold up the group for a whole rebalance timeout);
   // the owner notices a new generation in assignment(). kOnDemand: only ensure_active() joins.
   enum class Rejoin { kOnDemand, kInBackground } rejoin = Rejoin::kInBackground;
+  // Assignors offered in JoinGroup, most preferred first; the coordinator picks one every member
+  // supports and the leader runs it ("range", "roundrobin").
+  std::vector<std::string> assignors{"range"};
 };
 
 // What a member owns after a completed rebalance.
@@ -180,6 +194,9 @@ struct GroupAssignment {
   std::string member_id;
   bool leader = false;
   std::vector<TopicPartition> partitions;
+  // Leader only: the partition count of every topic it assigned, so it can notice a topic that
+  // grew and start a rebalance (Kafka's leader does the same from its metadata).
+  std::map<std::string, int32_t> partition_counts;
 };
 
 class GroupMember {
@@ -202,6 +219,12 @@ class GroupMember {
   // True when the heartbeat loop learned that a rebalance is under way or the member is gone;
   // the owner should stop fetching, commit and call ensure_active().
   bool needs_rejoin() const noexcept;
+  // Makes the next ensure_active() rejoin (JoinGroup with our member id starts a rebalance of
+  // the whole group): after the leader saw a partition count change.
+  void request_rejoin() noexcept;
+  // Keeps `owner` (typically the shared GroupClient) alive as long as this member's background
+  // coroutines, so an owner destroyed while a heartbeat is in flight stays valid for it.
+  void keep_alive(std::shared_ptr<void> owner);
   // The last completed assignment (generation -1 before the first).
   const GroupAssignment& assignment() const noexcept;
 

@@ -36,12 +36,12 @@ struct GroupMember::State {
   uint64_t epoch = 0;  // bumped per generation: an older heartbeat loop sees it and exits
   asio::steady_timer timer;
   CoordinatorLink link;  // this member's own coordinator connection
+  std::shared_ptr<void> owner;  // see keep_alive()
 };
 
 namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr const char* kProtocolType = "consumer";
-constexpr const char* kAssignor = "range";
 // Bounds the JoinGroup/SyncGroup round trips of one ensure_active() (each may wait for a
 // rebalance; MEMBER_ID_REQUIRED alone costs one extra round).
 constexpr int kMaxJoinRounds = 10;
@@ -84,6 +84,8 @@ const std::vector<std::string>& GroupMember::subscription() const noexcept {
   return state_->subscription;
 }
 bool GroupMember::needs_rejoin() const noexcept { return state_->rejoin; }
+void GroupMember::request_rejoin() noexcept { state_->rejoin = true; }
+void GroupMember::keep_alive(std::shared_ptr<void> owner) { state_->owner = std::move(owner); }
 const GroupAssignment& GroupMember::assignment() const noexcept { return state_->assignment; }
 
 asio::awaitable<Result<GroupAssignment>> GroupMember::ensure_active() {
@@ -111,7 +113,8 @@ asio::awaitable<Result<GroupAssignment>> GroupMember::ensure_active() {
 namespace {
 
 asio::awaitable<Result<std::vector<protocol::SyncGroupRequest::Assignment>>> assign(
-    GroupClient& groups, const protocol::JoinGroupResponse& joined);
+    GroupClient& groups, const protocol::JoinGroupResponse& joined,
+    std::map<std::string, int32_t>& counts);
 void start_heartbeats(GroupClient& groups, std::shared_ptr<State> state);
 
 asio::awaitable<Result<void>> join_and_sync(GroupClient& groups, std::shared_ptr<State> state) {
@@ -130,7 +133,12 @@ asio::awaitable<Result<void>> join_and_sync(GroupClient& groups, std::shared_ptr
     join.member_id = state->member_id;
     join.group_instance_id = state->options.group_instance_id;
     join.protocol_type = kProtocolType;
-    join.protocols.push_back({kAssignor, encode_subscription(state->subscription)});
+    for (const auto& assignor : state->options.assignors) {
+      join.protocols.push_back({assignor, encode_subscription(state->subscription)});
+    }
+    if (join.protocols.empty()) {
+      join.protocols.push_back({"range", encode_subscription(state->subscription)});
+    }
     auto join_error = [](const protocol::JoinGroupResponse& r) { return r.error_code; };
     auto joined =
         co_await groups.to_coordinator(group, std::move(join), join_error, &state->link);
@@ -157,8 +165,9 @@ asio::awaitable<Result<void>> join_and_sync(GroupClient& groups, std::shared_ptr
     state->member_id = joined->member_id;
     const bool leader = joined->leader == joined->member_id;
     std::vector<protocol::SyncGroupRequest::Assignment> assignments;
+    std::map<std::string, int32_t> counts;
     if (leader) {
-      auto assigned = co_await assign(groups, *joined);
+      auto assigned = co_await assign(groups, *joined, counts);
       if (!assigned) {
         co_return assigned.error();
       }
@@ -193,7 +202,7 @@ asio::awaitable<Result<void>> join_and_sync(GroupClient& groups, std::shared_ptr
       co_return partitions.error();
     }
     state->assignment = GroupAssignment{joined->generation_id, state->member_id, leader,
-                                        std::move(*partitions)};
+                                        std::move(*partitions), std::move(counts)};
     state->rejoin = false;
     ++state->epoch;
     start_heartbeats(groups, state);
@@ -203,7 +212,8 @@ asio::awaitable<Result<void>> join_and_sync(GroupClient& groups, std::shared_ptr
 }
 
 asio::awaitable<Result<std::vector<protocol::SyncGroupRequest::Assignment>>> assign(
-    GroupClient& groups, const protocol::JoinGroupResponse& joined) {
+    GroupClient& groups, const protocol::JoinGroupResponse& joined,
+    std::map<std::string, int32_t>& counts) {
   std::map<std::string, std::vector<std::string>> subscriptions;
   std::set<std::string> topics;
   for (const auto& m : joined.members) {
@@ -214,7 +224,6 @@ asio::awaitable<Result<std::vector<protocol::SyncGroupRequest::Assignment>>> ass
     topics.insert(topics_of->begin(), topics_of->end());
     subscriptions[m.member_id] = std::move(*topics_of);
   }
-  std::map<std::string, int32_t> counts;
   // A topic created a moment ago may be unknown to the broker we ask (its metadata cache lags
   // the controller): look again, boundedly, before assigning it to nobody.
   for (int attempt = 0; attempt < kMetadataAttempts && counts.size() < topics.size(); ++attempt) {
@@ -235,7 +244,7 @@ asio::awaitable<Result<std::vector<protocol::SyncGroupRequest::Assignment>>> ass
       }
     }
   }
-  auto plan = range_assign(subscriptions, counts);
+  auto plan = assign_by_protocol(joined.protocol_name, subscriptions, counts);
   std::vector<protocol::SyncGroupRequest::Assignment> out;
   for (auto& [member, partitions] : plan) {
     out.push_back({member, encode_assignment(partitions)});
