@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "cli/bench_histogram.h"
+#include "cli/bench_options.h"
 #include "cli/client_common.h"
 #include "cluster/client/consumer.h"
 #include "cluster/client/producer.h"
@@ -37,24 +38,6 @@ int64_t wall_micros() {
       .count();
 }
 
-struct BenchOptions {
-  ClientFlags flags;
-  std::string topic = "meridian-bench";
-  int64_t records = 0;  // 0: bounded by duration only
-  double duration_s = 10;
-  int record_size = 1024;
-  std::string acks = "all";
-  int partitions = 6;
-  int replication_factor = 3;
-  int batch_size = 256 * 1024;
-  int linger_ms = 2;
-  std::string compression = "none";
-  double rate = 0;  // records/s; 0: as fast as possible
-  int in_flight = 2048;
-  std::string from = "end";
-  int idle_timeout_ms = 5000;
-  std::string format = "text";
-};
 
 struct ProduceRun {
   std::shared_ptr<BenchOptions> o;
@@ -115,6 +98,9 @@ asio::awaitable<void> sender(client::Producer& producer, std::shared_ptr<Produce
 
 asio::awaitable<Result<void>> ensure_topic(client::Client& client, const BenchOptions& o) {
   client::NewTopic topic{o.topic, o.partitions, static_cast<int16_t>(o.replication_factor), {}};
+  if (o.min_insync_replicas > 0) {
+    topic.configs["min.insync.replicas"] = std::to_string(o.min_insync_replicas);
+  }
   std::vector<client::NewTopic> topics{topic};
   auto created = co_await client.create_topics(std::move(topics), std::chrono::seconds(30));
   if (!created) {
@@ -149,46 +135,22 @@ asio::awaitable<Result<void>> ensure_topic(client::Client& client, const BenchOp
   co_return make_error_code(client::errc::leader_not_available);
 }
 
-void print_report(const BenchOptions& o, const std::string& kind, double seconds, int64_t records,
-                  int64_t bytes, const LatencyHistogram& latency, int64_t errors) {
-  const double mb_s = static_cast<double>(bytes) / 1e6 / seconds;
-  const double rec_s = static_cast<double>(records) / seconds;
-  auto ms = [&](double q) { return latency.percentile(q) / 1000.0; };
-  nlohmann::json j{{"kind", kind},         {"topic", o.topic},
-                   {"records", records},   {"bytes", bytes},
-                   {"seconds", seconds},   {"mb_per_s", mb_s},
-                   {"records_per_s", rec_s}, {"p50_ms", ms(0.5)},
-                   {"p99_ms", ms(0.99)},   {"p999_ms", ms(0.999)},
-                   {"max_ms", static_cast<double>(latency.max()) / 1000.0},
-                   {"errors", errors},     {"record_size", o.record_size},
-                   {"acks", o.acks},       {"partitions", o.partitions},
-                   {"replication_factor", o.replication_factor}, {"rate", o.rate}};
-  if (o.format == "json") {
-    std::cout << j.dump() << "\n";
-    return;
-  }
-  std::printf("%s: %lld records, %lld bytes in %.2f s: %.1f MB/s, %.0f records/s\n", kind.c_str(),
-              static_cast<long long>(records), static_cast<long long>(bytes), seconds, mb_s,
-              rec_s);
-  std::printf("  %s latency ms: p50 %.3f  p99 %.3f  p999 %.3f  max %.3f  (%llu samples)\n",
-              kind == "produce" ? "produce" : "end-to-end", ms(0.5), ms(0.99), ms(0.999),
-              static_cast<double>(latency.max()) / 1000.0,
-              static_cast<unsigned long long>(latency.count()));
-  if (errors > 0) {
-    std::printf("  errors: %lld\n", static_cast<long long>(errors));
-  }
-}
 
-asio::awaitable<int> run_bench_produce(client::Client& client, std::shared_ptr<BenchOptions> o) {
-  auto ready = co_await ensure_topic(client, *o);
-  if (!ready) {
-    co_return report_error("bench topic '" + o->topic + "'", ready.error(), o->flags);
-  }
+struct PhaseResult {
+  double seconds = 0;
+  std::shared_ptr<ProduceRun> run;
+};
+
+// One timed produce phase with a fresh Producer (so an idempotent phase pays InitProducerId).
+asio::awaitable<PhaseResult> produce_phase(client::Client& client, std::shared_ptr<BenchOptions> o,
+                                           bool idempotent) {
   client::ProducerOptions options;
   options.acks = *parse_acks(o->acks);
   options.compression = *parse_compression(o->compression);
   options.batch_size = static_cast<size_t>(o->batch_size);
   options.linger = std::chrono::milliseconds(o->linger_ms);
+  options.max_in_flight = o->max_in_flight;
+  options.enable_idempotence = idempotent;
   client::Producer producer(client, options);
   auto r = std::make_shared<ProduceRun>();
   r->o = o;
@@ -205,10 +167,56 @@ asio::awaitable<int> run_bench_produce(client::Client& client, std::shared_ptr<B
     [[maybe_unused]] auto [ec] = co_await r->done->async_wait(asio::as_tuple(asio::use_awaitable));
   }
   co_await producer.flush();
-  const double seconds = std::chrono::duration<double>(Clock::now() - r->start).count();
-  print_report(*o, "produce", seconds, r->acked, r->acked * o->record_size, r->latency, r->errors);
-  if (r->errors > 0) {
-    co_return report_error("bench produce", r->first_error, o->flags);
+  PhaseResult result;
+  result.seconds = std::chrono::duration<double>(Clock::now() - r->start).count();
+  result.run = r;
+  co_return result;
+}
+
+// Plain acks=all and idempotent phases alternate on one topic in one process, so both see the
+// same cluster, load and topic settings; the summary compares their mean records/s.
+asio::awaitable<int> compare_idempotence(client::Client& client, std::shared_ptr<BenchOptions> o) {
+  double rate[2] = {0, 0};
+  for (int round = 0; round < o->compare_rounds; ++round) {
+    for (int mode = 0; mode < 2; ++mode) {
+      auto phase = co_await produce_phase(client, o, mode == 1);
+      const auto& r = *phase.run;
+      print_report(*o, mode == 1 ? "produce-idempotent" : "produce-plain", phase.seconds, r.acked,
+                   r.acked * o->record_size, r.latency, r.errors);
+      if (r.errors > 0) {
+        co_return report_error("bench produce", r.first_error, o->flags);
+      }
+      rate[mode] += static_cast<double>(r.acked) / phase.seconds / o->compare_rounds;
+    }
+  }
+  const double overhead = rate[0] > 0 ? (rate[0] - rate[1]) / rate[0] * 100.0 : 0;
+  if (o->format == "json") {
+    nlohmann::json j{{"kind", "idempotence-summary"}, {"plain_records_per_s", rate[0]},
+                     {"idempotent_records_per_s", rate[1]}, {"overhead_percent", overhead},
+                     {"rounds", o->compare_rounds}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("idempotence: plain %.0f records/s, idempotent %.0f records/s, overhead %.1f%%"
+                " (%d rounds)\n", rate[0], rate[1], overhead, o->compare_rounds);
+  }
+  co_return kExitOk;
+}
+
+asio::awaitable<int> run_bench_produce(client::Client& client, std::shared_ptr<BenchOptions> o) {
+  auto ready = co_await ensure_topic(client, *o);
+  if (!ready) {
+    co_return report_error("bench topic '" + o->topic + "'", ready.error(), o->flags);
+  }
+  if (o->compare_rounds > 0) {
+    auto code = co_await compare_idempotence(client, o);
+    co_return code;
+  }
+  auto phase = co_await produce_phase(client, o, o->idempotent);
+  const auto& r = *phase.run;
+  print_report(*o, o->idempotent ? "produce-idempotent" : "produce", phase.seconds, r.acked,
+               r.acked * o->record_size, r.latency, r.errors);
+  if (r.errors > 0) {
+    co_return report_error("bench produce", r.first_error, o->flags);
   }
   co_return kExitOk;
 }
@@ -223,6 +231,10 @@ asio::awaitable<int> run_bench_consume(client::Client& client, std::shared_ptr<B
   if (topic == (*metadata)->topics.end() || topic->second.partitions.empty()) {
     std::cerr << "meridian: topic '" << o->topic << "' not found\n";
     co_return kExitError;
+  }
+  if (!o->group.empty()) {
+    auto code = co_await run_bench_consume_group(client, o, topic->second.partitions.size());
+    co_return code;
   }
   client::ConsumerOptions options;
   options.auto_offset_reset =
@@ -294,6 +306,36 @@ void add_common(CLI::App* cmd, BenchOptions& o) {
 
 }  // namespace
 
+void print_report(const BenchOptions& o, const std::string& kind, double seconds, int64_t records,
+                  int64_t bytes, const LatencyHistogram& latency, int64_t errors) {
+  const double mb_s = static_cast<double>(bytes) / 1e6 / seconds;
+  const double rec_s = static_cast<double>(records) / seconds;
+  auto ms = [&](double q) { return latency.percentile(q) / 1000.0; };
+  nlohmann::json j{{"kind", kind},         {"topic", o.topic},
+                   {"records", records},   {"bytes", bytes},
+                   {"seconds", seconds},   {"mb_per_s", mb_s},
+                   {"records_per_s", rec_s}, {"p50_ms", ms(0.5)},
+                   {"p99_ms", ms(0.99)},   {"p999_ms", ms(0.999)},
+                   {"max_ms", static_cast<double>(latency.max()) / 1000.0},
+                   {"errors", errors},     {"record_size", o.record_size},
+                   {"acks", o.acks},       {"partitions", o.partitions},
+                   {"replication_factor", o.replication_factor}, {"rate", o.rate}};
+  if (o.format == "json") {
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::printf("%s: %lld records, %lld bytes in %.2f s: %.1f MB/s, %.0f records/s\n", kind.c_str(),
+              static_cast<long long>(records), static_cast<long long>(bytes), seconds, mb_s,
+              rec_s);
+  std::printf("  %s latency ms: p50 %.3f  p99 %.3f  p999 %.3f  max %.3f  (%llu samples)\n",
+              kind.starts_with("produce") ? "produce" : "end-to-end", ms(0.5), ms(0.99), ms(0.999),
+              static_cast<double>(latency.max()) / 1000.0,
+              static_cast<unsigned long long>(latency.count()));
+  if (errors > 0) {
+    std::printf("  errors: %lld\n", static_cast<long long>(errors));
+  }
+}
+
 void register_bench_commands(CLI::App& app, int& exit_code) {
   auto* bench = app.add_subcommand("bench", "Bounded load generator: produce or consume");
   bench->require_subcommand(1);
@@ -329,6 +371,21 @@ void register_bench_commands(CLI::App& app, int& exit_code) {
   produce->add_option("--in-flight", p->in_flight, "Records awaiting acknowledgement at once")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  produce->add_option("--min-insync-replicas", p->min_insync_replicas,
+                      "min.insync.replicas of the created topic (0: broker default)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  produce->add_flag("--idempotent", p->idempotent,
+                    "enable.idempotence: producer id, sequence numbers, acks=all");
+  produce->add_option("--max-in-flight", p->max_in_flight,
+                      "Batches in flight per partition (max.in.flight.requests.per.connection)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  produce->add_option("--compare-idempotence", p->compare_rounds,
+                      "Alternate plain acks=all and idempotent phases (each --duration) for N "
+                      "rounds and report the idempotence overhead")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   on_run(produce, p, exit_code, run_bench_produce);
 
   auto* consume = bench->add_subcommand(
@@ -341,6 +398,16 @@ void register_bench_commands(CLI::App& app, int& exit_code) {
   consume->add_option("--idle-timeout-ms", c->idle_timeout_ms,
                       "Stop when nothing arrives for this long")
       ->check(CLI::Range(100, 3600000))
+      ->capture_default_str();
+  consume->add_option("-g,--group", c->group,
+                      "Read as a consumer group of --consumers members; then time the rebalance "
+                      "after one is killed and after one leaves");
+  consume->add_option("--consumers", c->consumers, "Group members (with --group)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  consume->add_option("--session-timeout-ms", c->session_timeout_ms,
+                      "session.timeout.ms of the members (with --group)")
+      ->check(CLI::Range(1000, 300000))
       ->capture_default_str();
   on_run(consume, c, exit_code, run_bench_consume);
 }
