@@ -286,6 +286,7 @@ Result<void> PartitionLog::roll(Offset new_base) {
   logger("log")->info("{}: rolled segment at offset {}", dir_.filename().string(), new_base.value);
   recovery_point_ = end;
   last_flush_ms_ = clock_();
+  snapshot_at_roll(new_base);
   return write_recovery_point();
 }
 

@@ -13,6 +13,7 @@
 // batch is never split), so log_end_offset() = 2.
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -110,13 +111,22 @@ class PartitionLog {
   Result<std::vector<uint8_t>> read_state_snapshot(Offset at) const;
   // Offsets of the snapshots on disk, oldest first.
   const std::vector<Offset>& state_snapshot_offsets() const noexcept { return snapshots_; }
+  // Called at every segment roll with the new segment's base offset (nothing lies between the
+  // old log end and it); returns the producer-state snapshot to store at that offset, or nullopt
+  // for none. Kafka writes the producer snapshot at the roll, so a restart replays at most the
+  // active segment. Runs inside append() on the log's strand; set by the owner (Partition).
+  using RollSnapshotFn = std::function<std::optional<std::vector<uint8_t>>(Offset)>;
+  void set_roll_snapshot(RollSnapshotFn fn) { roll_snapshot_ = std::move(fn); }
 
   // Log compaction (cleanup.policy=compact; partition_log_clean.cc, detail/cleaner.h): when the
   // dirty share of the closed segments reaches min.cleanable.dirty.ratio, keeps the latest record
   // per key in every closed segment (offsets kept, gaps allowed), drops tombstones older than
   // delete.retention.ms, and swaps each rewritten segment in with a rename (crash-safe). The
-  // active segment is never touched. `now_ms` defaults to the log's clock.
-  Result<CleanResult> clean_if_due(std::optional<int64_t> now_ms = std::nullopt);
+  // active segment is never touched. `now_ms` defaults to the log's clock. `max_offset` (the
+  // high watermark, or the last stable offset) bounds it too, as Kafka's cleaner never cleans at
+  // or above it: only closed segments wholly below it are mapped or rewritten.
+  Result<CleanResult> clean_if_due(std::optional<int64_t> now_ms = std::nullopt,
+                                   std::optional<Offset> max_offset = std::nullopt);
   // The first offset the cleaner has not compacted yet (the cleaner checkpoint).
   Offset cleaned_to() const noexcept { return cleaned_to_; }
 
@@ -171,6 +181,8 @@ class PartitionLog {
   OpenStats open_stats_;
   bool closed_ = false;
   std::vector<Offset> snapshots_;  // state snapshots on disk, oldest first
+  RollSnapshotFn roll_snapshot_;   // see set_roll_snapshot()
+  void snapshot_at_roll(Offset base);  // partition_log_snapshots.cc
   Offset cleaned_to_{0};
 };
 

@@ -5,7 +5,10 @@
 // dirty / (clean + dirty) >= min.cleanable.dirty.ratio, (2) an OffsetMap of key -> newest offset
 // is built over the dirty segments (at most kMaxDirtyBytesPerPass), (3) every closed segment
 // below the mapped end is filtered against it (detail/cleaner.h) and, when something went,
-// swapped in, (4) the checkpoint moves to the mapped end. The active segment is never read.
+// swapped in, (4) the checkpoint moves to the mapped end. The active segment is never read, nor
+// a segment reaching the caller's bound (the high watermark): records a follower may still
+// truncate, or a consumer has not been allowed to see, are not compacted (Kafka's
+// firstUncleanableOffset).
 //
 // Crash safety of a swap: write "<base>.log.cleaned" and fsync it; unlink the segment's indexes;
 // rename the .cleaned file over the .log (atomic); fsync the directory. A crash before the
@@ -86,7 +89,8 @@ void PartitionLog::load_cleaner_checkpoint() {
   }
 }
 
-Result<CleanResult> PartitionLog::clean_if_due(std::optional<int64_t> now_ms) {
+Result<CleanResult> PartitionLog::clean_if_due(std::optional<int64_t> now_ms,
+                                               std::optional<Offset> max_offset) {
   if (auto r = check_open(); !r) {
     return r.error();
   }
@@ -95,11 +99,17 @@ Result<CleanResult> PartitionLog::clean_if_due(std::optional<int64_t> now_ms) {
   if (!config_.cleanup_compact || segments_.size() < 2) {
     return result;
   }
+  // The first uncleanable offset: the active segment's base, or the bound if lower.
+  const Offset limit = std::min(active().base_offset(), max_offset.value_or(Offset(INT64_MAX)));
+  auto cleanable = [&](const detail::Segment& seg) { return seg.next_offset() <= limit; };
   uint64_t clean_bytes = 0;
   uint64_t dirty_bytes = 0;
   for (auto it = segments_.begin(); it != std::prev(segments_.end()); ++it) {
-    (it->second->next_offset() <= cleaned_to_ ? clean_bytes : dirty_bytes) +=
-        it->second->size_bytes();
+    if (it->second->next_offset() <= cleaned_to_) {
+      clean_bytes += it->second->size_bytes();
+    } else if (cleanable(*it->second)) {
+      dirty_bytes += it->second->size_bytes();
+    }
   }
   double ratio = static_cast<double>(dirty_bytes) /
                  static_cast<double>(std::max<uint64_t>(1, clean_bytes + dirty_bytes));
@@ -113,6 +123,9 @@ Result<CleanResult> PartitionLog::clean_if_due(std::optional<int64_t> now_ms) {
     const auto& seg = *it->second;
     if (seg.next_offset() <= cleaned_to_) {
       continue;
+    }
+    if (!cleanable(seg)) {
+      break;  // at or above the high watermark: later passes map it
     }
     if (mapped > 0 && mapped + seg.size_bytes() > kMaxDirtyBytesPerPass) {
       break;

@@ -33,6 +33,22 @@ Result<void> PartitionLog::write_state_snapshot(Offset at, std::span<const uint8
   return {};
 }
 
+// A failed snapshot write does not fail the append that rolled: the next maintenance pass (or a
+// log replay at open) covers it.
+void PartitionLog::snapshot_at_roll(Offset base) {
+  if (!roll_snapshot_) {
+    return;
+  }
+  auto bytes = roll_snapshot_(base);
+  if (!bytes) {
+    return;
+  }
+  if (auto r = write_state_snapshot(base, *bytes); !r) {
+    logger("log")->warn("{}: writing the producer snapshot at the roll to {} failed: {}",
+                        dir_.filename().string(), base.value, r.error().message());
+  }
+}
+
 Result<std::vector<uint8_t>> PartitionLog::read_state_snapshot(Offset at) const {
   auto text = detail::read_small_file(detail::segment_path(dir_, at, format::kSnapshotSuffix));
   if (!text) {

@@ -174,7 +174,8 @@ void Partition::maintain_producers() {
           ->warn("[tp={}] writing the producer snapshot failed: {}", tp, r.error().message());
     }
   }
-  if (auto cleaned = log_->clean_if_due(); !cleaned) {
+  // Never above the high watermark: a follower may still truncate what lies there.
+  if (auto cleaned = log_->clean_if_due(std::nullopt, hw_); !cleaned) {
     logger("replication")->warn("[tp={}] log compaction failed: {}", tp, cleaned.error().message());
   }
 }
