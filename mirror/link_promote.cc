@@ -86,41 +86,62 @@ asio::awaitable<std::vector<OperationResult>> Link::promote(std::vector<std::str
 namespace {
 
 // Failback of one partition: move east's divergent suffix aside and cut it (east T is already
-// read-only, fenced by the reverse state).
+// read-only, fenced by the reverse state). On a replicated partition the leader also bumps its
+// leader epoch so that its followers cut the suffix too (partition_mirror.cc); a leader change
+// in the middle fails the cut with a retriable error and we start over against the new leader,
+// which may hold a different suffix (saved first as well, from where the last save stopped).
 asio::awaitable<Result<void>> trim_partition(std::shared_ptr<LinkState> link, MirrorTopic& rev,
                                              int32_t partition, int64_t divergence) {
+  constexpr int kAttempts = 100;  // x 200 ms: a leader election and more
   std::string link_name = link->options.name + ".reverse";
-  auto end = co_await detail::log_end(link->source, link_name, rev.link_epoch, rev.mirror_topic,
-                                      partition);
-  if (!end) {
-    co_return end.error();
-  }
-  if (*end <= divergence) {
-    co_return Result<void>{};
-  }
-  logger("mirror")->warn("[link={}] failback {}-{}: moving offsets [{}, {}) to {}.recovered",
-                         link->options.name, rev.mirror_topic, partition, divergence, *end,
-                         rev.mirror_topic);
   auto partitions = static_cast<int32_t>(rev.partition_offsets.size());
-  auto saved = co_await detail::save_suffix(link->source, rev.mirror_topic, partition,
-                                                   partitions, divergence, *end);
-  if (!saved) {
-    co_return saved;
+  int64_t saved_to = divergence;
+  std::error_code last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0) {
+      co_await detail::sleep_for(std::chrono::milliseconds(200));
+    }
+    auto end = co_await detail::log_end(link->source, link_name, rev.link_epoch, rev.mirror_topic,
+                                        partition);
+    if (!end) {
+      last = end.error();
+      continue;
+    }
+    if (*end < divergence) {
+      co_return Result<void>{};  // nothing past the divergence point: mirroring fills it
+    }
+    if (*end > saved_to) {
+      logger("mirror")->warn("[link={}] failback {}-{}: moving offsets [{}, {}) to {}.recovered",
+                             link->options.name, rev.mirror_topic, partition, saved_to, *end,
+                             rev.mirror_topic);
+      auto saved = co_await detail::save_suffix(link->source, rev.mirror_topic, partition,
+                                                partitions, saved_to, *end);
+      if (!saved) {
+        last = saved.error();
+        continue;
+      }
+      saved_to = *end;
+    }
+    // Sent even when the log already ends at the divergence point: a replicated leader that
+    // cut before but could not bump its epoch yet retries the bump (no-op otherwise).
+    protocol::MirrorAppendRequest cut;
+    cut.link_name = link_name;
+    cut.link_epoch = rev.link_epoch;
+    cut.topic = rev.mirror_topic;
+    cut.partition = partition;
+    cut.truncate_to = divergence;
+    auto r = co_await mirror_append(link->source, cut);
+    if (r && r->error_code == ErrorCode::kNone) {
+      co_return Result<void>{};
+    }
+    last = r ? client::kafka_error(r->error_code) : r.error();
+    if (r && r->error_code == ErrorCode::kFencedLeaderEpoch) {
+      break;  // fenced: a newer link epoch owns the topic
+    }
+    logger("mirror")->info("[link={}] failback {}-{}: cut failed ({}), retrying",
+                           link->options.name, rev.mirror_topic, partition, last.message());
   }
-  protocol::MirrorAppendRequest cut;
-  cut.link_name = link->options.name + ".reverse";
-  cut.link_epoch = rev.link_epoch;
-  cut.topic = rev.mirror_topic;
-  cut.partition = partition;
-  cut.truncate_to = divergence;
-  auto r = co_await mirror_append(link->source, cut);
-  if (!r) {
-    co_return r.error();
-  }
-  if (r->error_code != ErrorCode::kNone) {
-    co_return client::kafka_error(r->error_code);
-  }
-  co_return Result<void>{};
+  co_return last;
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ namespace {
 // A plain coroutine function, not a lambda: g++ 12 miscompiles capturing coroutine lambdas.
 asio::awaitable<Result<int32_t>> run_blocking(StoreIsrWriter* writer, std::string topic,
                                               PartitionId partition,
-                                              replication::PartitionState proposed) {
-  co_return writer->write_isr_blocking(topic, partition, proposed);
+                                              replication::PartitionState proposed,
+                                              bool bump_epoch) {
+  co_return writer->write_isr_blocking(topic, partition, proposed, bump_epoch);
 }
 
 }  // namespace
@@ -29,12 +30,19 @@ asio::awaitable<Result<int32_t>> StoreIsrWriter::write_isr(const std::string& to
                                                            replication::PartitionState proposed) {
   // co_spawn onto the pool: the blocking calls never touch the caller's io_context thread, and
   // the completion resumes the caller on its own executor.
-  return asio::co_spawn(blocking_, run_blocking(this, topic, partition, std::move(proposed)),
+  return asio::co_spawn(blocking_, run_blocking(this, topic, partition, std::move(proposed), false),
+                        asio::use_awaitable);
+}
+
+asio::awaitable<Result<int32_t>> StoreIsrWriter::bump_leader_epoch(
+    const std::string& topic, PartitionId partition, replication::PartitionState proposed) {
+  return asio::co_spawn(blocking_, run_blocking(this, topic, partition, std::move(proposed), true),
                         asio::use_awaitable);
 }
 
 Result<int32_t> StoreIsrWriter::write_isr_blocking(const std::string& topic, PartitionId partition,
-                                                   const replication::PartitionState& proposed) {
+                                                   const replication::PartitionState& proposed,
+                                                   bool bump_epoch) {
   const std::string path = partition_state_path(topic, partition);
   auto node = store_.get(path);
   if (!node) {
@@ -53,6 +61,9 @@ Result<int32_t> StoreIsrWriter::write_isr_blocking(const std::string& topic, Par
   }
   PartitionStateData next = *current;
   next.isr = proposed.isr;
+  if (bump_epoch) {
+    next.leader_epoch = LeaderEpoch(current->leader_epoch.value + 1);
+  }
   if (auto ok = coord::ensure_path(store_, kIsrChangePath); !ok) {
     return ok.error();
   }

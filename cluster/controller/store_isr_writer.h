@@ -25,10 +25,15 @@ class StoreIsrWriter final : public replication::IsrWriter {
 
   boost::asio::awaitable<Result<int32_t>> write_isr(const std::string& topic, PartitionId partition,
                                                     replication::PartitionState proposed) override;
+  // The same write with leader_epoch + 1 (a mirror failback cut, docs/mirror.md).
+  boost::asio::awaitable<Result<int32_t>> bump_leader_epoch(
+      const std::string& topic, PartitionId partition,
+      replication::PartitionState proposed) override;
 
   // The same, synchronously (runs on the calling thread; it blocks).
   Result<int32_t> write_isr_blocking(const std::string& topic, PartitionId partition,
-                                     const replication::PartitionState& proposed);
+                                     const replication::PartitionState& proposed,
+                                     bool bump_epoch = false);
 
  private:
   coord::CoordinationStore& store_;

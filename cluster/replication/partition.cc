@@ -55,6 +55,14 @@ Partition::Partition(asio::any_io_executor executor, std::string topic, Partitio
       isr_writer_(isr_writer),
       on_data_(std::move(on_data)),
       clock_([] { return steady_clock::now(); }) {
+  // Kafka writes the producer snapshot when a segment rolls (the roll runs on this strand, after
+  // the previous batch was recorded); the maintenance pass stays the fallback.
+  log_->set_roll_snapshot([this](Offset) -> std::optional<std::vector<uint8_t>> {
+    if (!producers_loaded_) {
+      return std::nullopt;
+    }
+    return producers_.encode_snapshot();
+  });
   publish_snapshot();
 }
 
@@ -453,7 +461,7 @@ asio::awaitable<Result<log::EpochEndOffset>> Partition::end_offset_for_epoch(
     if (auto ok = check_leader(current_epoch); !ok) {
       co_return ok.error();
     }
-    co_return log_->end_offset_for_epoch(requested);
+    co_return leader_end_offset_for_epoch(requested);
   };
   return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
 }

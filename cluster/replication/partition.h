@@ -64,6 +64,11 @@ class IsrWriter {
   virtual boost::asio::awaitable<Result<int32_t>> write_isr(const std::string& topic,
                                                             PartitionId partition,
                                                             PartitionState proposed) = 0;
+  // Same leader, leader_epoch + 1, isr = proposed.isr, CAS-fenced like write_isr (a mirror
+  // failback cut, partition_mirror.cc). The default refuses (stores without a controller).
+  virtual boost::asio::awaitable<Result<int32_t>> bump_leader_epoch(const std::string& topic,
+                                                                    PartitionId partition,
+                                                                    PartitionState proposed);
 };
 
 enum class Role : uint8_t { kNone, kLeader, kFollower };
@@ -145,8 +150,8 @@ class Partition {
   // start exactly at our LEO: a gap or an overlap is offset_out_of_range, never papered over
   // (the caller reads our LEO from snapshot() and resumes there). `batches` must stay alive
   // until this completes. Errors: as append_as_leader plus offset_out_of_range;
-  // options.truncate_to on a partition with other replicas is refused (stale_state): followers
-  // would keep the dropped suffix under the same leader epoch.
+  // options.truncate_to on a partition with other replicas also bumps the leader epoch (same
+  // leader, ISR = {self}) so that followers cut the dropped suffix by KIP-101.
   boost::asio::awaitable<Result<AppendResult>> append_mirror_as_leader(
       std::span<uint8_t> batches, MirrorAppendOptions options);
 
@@ -221,6 +226,9 @@ class Partition {
   void publish_snapshot();
   void notify_data();
   Offset leo() const { return log_->log_end_offset(); }
+  // partition_mirror.cc: the epoch bump after a mirror cut; the leader's OffsetsForLeaderEpoch.
+  boost::asio::awaitable<Result<void>> bump_epoch_after_mirror_cut();
+  log::EpochEndOffset leader_end_offset_for_epoch(LeaderEpoch requested) const;
   // partition_producers.cc: a duplicate's original offsets, nullopt to append, or an error.
   Result<std::optional<AppendResult>> check_producers(std::span<const uint8_t> batches);
   void record_producers(std::span<const uint8_t> batches);
@@ -246,6 +254,7 @@ class Partition {
   std::vector<std::shared_ptr<AckWaiter>> ack_waiters_;
   uint64_t leader_term_ = 0;  // +1 each time this replica becomes leader
   bool isr_write_in_flight_ = false;
+  LeaderEpoch mirror_cut_epoch_{-1};  // a mirror cut under this epoch awaits its epoch bump
   bool stopped_ = false;
   ProducerStateTable producers_;
   bool producers_loaded_ = false;  // rebuilt lazily from the log (open, unclean truncation)
