@@ -9,6 +9,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <optional>
 
 #include "cluster/record/batch_view.h"
 #include "common/log.h"
@@ -31,6 +35,13 @@ namespace {
 constexpr std::chrono::milliseconds kMinBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr int32_t kAppendTimeoutMs = 30000;
+// Source fetches of one broker share a connection whose answers come back in order, so a long
+// poll of an idle partition delays the busy partitions' answers queued behind it (measured:
+// 55 % of the source rate at 20 ms one-way delay with 200 ms long polls, bench/RESULTS.md
+// 2026-11-26). A fetch waits at most kMaxSourceWait at the source; a caught-up partition
+// pauses kIdleFetchPause on the link's side (holding no connection) before asking again.
+constexpr std::chrono::milliseconds kMaxSourceWait{10};
+constexpr std::chrono::milliseconds kIdleFetchPause{50};
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -92,12 +103,99 @@ void update_lag(PartitionTask& task) {
 
 }  // namespace
 
+namespace {
+
+// One fetch in flight: started while the previous MirrorAppend is still in flight, so a round
+// trip to the source overlaps the append to the target (the WAN hop is the slow one).
+struct Prefetch {
+  explicit Prefetch(const asio::any_io_executor& ex) : wake(ex) {}
+  int64_t offset = -1;
+  Clock::time_point sent;
+  std::optional<Result<client::FetchResult>> result;
+  asio::steady_timer wake;  // cancelled when `result` is set
+};
+
+asio::awaitable<void> run_fetch(std::shared_ptr<LinkState> link,
+                                std::shared_ptr<PartitionTask> task,
+                                std::shared_ptr<Prefetch> pf, bool idle) {
+  if (idle) {
+    // Caught up: pause here instead of long-polling at the source, where this fetch would
+    // hold back the answers of busy partitions queued behind it on the same connection.
+    co_await sleep_for(kIdleFetchPause);
+  }
+  co_await link->throttle.acquire(task->stop);
+  pf->sent = Clock::now();
+  std::string topic = task->source_topic;
+  auto fetched = co_await task->source->fetch(
+      topic, PartitionId(task->partition), Offset(pf->offset),
+      link->throttle.fetch_limit(link->options.fetch_max_bytes),
+      std::min(link->options.fetch_max_wait, kMaxSourceWait));
+  if (fetched) {
+    link->throttle.consume(fetched->records.size());
+  }
+  pf->result = std::move(fetched);
+  pf->wake.cancel();
+}
+
+std::shared_ptr<Prefetch> start_fetch(const std::shared_ptr<LinkState>& link,
+                                      const std::shared_ptr<PartitionTask>& task, int64_t offset,
+                                      bool idle) {
+  auto pf = std::make_shared<Prefetch>(link->executor);
+  pf->offset = offset;
+  pf->wake.expires_at(asio::steady_timer::time_point::max());
+  asio::co_spawn(link->executor, run_fetch(link, task, pf, idle), asio::detached);
+  return pf;
+}
+
+asio::awaitable<void> await_fetch(Prefetch& pf) {
+  while (!pf.result) {
+    co_await pf.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+// Per-partition copy statistics, logged at debug level every kStatsInterval (how big fetches
+// are and where a cycle's time goes: the figures bench/mirror.sh's analysis rests on).
+constexpr auto kStatsInterval = std::chrono::seconds(10);
+struct CopyStats {
+  Clock::time_point since = Clock::now();
+  int64_t fetches = 0;
+  int64_t fetch_bytes = 0;
+  double fetch_wait_s = 0;   // waiting for a fetch's answer after the append was done
+  double append_s = 0;
+  void maybe_log(const PartitionTask& task) {
+    auto now = Clock::now();
+    if (now - since < kStatsInterval || fetches == 0) {
+      return;
+    }
+    logger("mirror")->debug(
+        "[link={} tp={}-{}] {} fetches, mean {:.0f} KiB, fetch wait {:.1f} ms, append {:.1f} ms",
+        task.link_name, task.mirror_topic, task.partition, fetches,
+        static_cast<double>(fetch_bytes) / 1024.0 / static_cast<double>(fetches),
+        1000.0 * fetch_wait_s / static_cast<double>(fetches),
+        1000.0 * append_s / static_cast<double>(fetches));
+    *this = CopyStats{};
+  }
+};
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+// The copy loop. Pipelined: while the MirrorAppend of [offset, next) is in flight, the fetch
+// of next.. is already on its way. The target's log end stays the only progress: the prefetch
+// is used only if the append succeeded and the target's log end is exactly `next`; any failure
+// drops it and goes back to asking the target (no gap, no duplicate).
 asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
                                     std::shared_ptr<PartitionTask> task) {
   task->running = true;
   auto backoff = kMinBackoff;
   int64_t offset = -1;      // the target's log end, as last reported by the target
   int64_t reset_start = -1; // the source's log start, when an empty target must start there
+  std::shared_ptr<Prefetch> next;  // the fetch at `offset`, if one was started
+  bool idle = false;                // the last fetch found nothing new
+  CopyStats stats;
   auto fail = [&](const std::string& message) -> asio::awaitable<void> {
     if (task->status.last_error != message) {
       logger("mirror")->warn("[link={} tp={}-{}] {}", task->link_name, task->mirror_topic,
@@ -106,6 +204,7 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
     task->status.last_error = message;
     task->status.state = "backoff";
     offset = -1;
+    next.reset();  // a fetch still in flight finishes on its own; its answer is dropped
     update_lag(*task);
     for (auto waited = std::chrono::milliseconds(0); waited < backoff && !task->stop;
          waited += std::chrono::milliseconds(50)) {
@@ -138,15 +237,15 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
       reset_start = -1;
       task->status.mirrored_offset = offset;
     }
-    co_await link->throttle.acquire(task->stop);
-    auto sent = Clock::now();
-    std::string topic = task->source_topic;
-    auto fetched = co_await task->source->fetch(
-        topic, PartitionId(task->partition), Offset(offset),
-        link->throttle.fetch_limit(link->options.fetch_max_bytes), link->options.fetch_max_wait);
-    if (fetched) {
-      link->throttle.consume(fetched->records.size());
+    if (!next || next->offset != offset) {
+      next = start_fetch(link, task, offset, idle);
     }
+    auto waited = Clock::now();
+    co_await await_fetch(*next);
+    stats.fetch_wait_s += seconds_since(waited);
+    auto current = std::move(next);
+    auto& fetched = *current->result;
+    std::string topic = task->source_topic;
     if (!fetched) {
       if (fetched.error() == client::kafka_error(ErrorCode::kOffsetOutOfRange)) {
         auto earliest = co_await task->source->list_offsets(topic, PartitionId(task->partition),
@@ -174,6 +273,9 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
       co_await fail(why);
       continue;
     }
+    ++stats.fetches;
+    idle = slice.end == slice.begin;
+    stats.fetch_bytes += static_cast<int64_t>(fetched->records.size());
     if (slice.end > slice.begin) {
       auto request = base_request(*task);
       request.records = std::vector<uint8_t>(fetched->records.begin() + slice.begin,
@@ -186,7 +288,10 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
       }
       link->bytes_sent += static_cast<int64_t>(request.records->size());
       size_t bytes = slice.end - slice.begin;
+      next = start_fetch(link, task, slice.next, false);  // overlaps the append below
+      auto appending = Clock::now();
       auto appended = co_await mirror_append(*task->target, request);
+      stats.append_s += seconds_since(appending);
       if (!appended) {
         // The append may or may not have happened: step 1 asks the target.
         std::string why = "mirror append failed: " + appended.error().message();
@@ -199,6 +304,8 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
         co_await fail(why);
         continue;
       }
+      // Normally == slice.next; anything else: the prefetch is at the wrong offset and is
+      // replaced by a fetch at the target's log end on the next round.
       offset = appended->log_end_offset;
       link->records_mirrored += slice.records;
       link->bytes_mirrored += static_cast<int64_t>(bytes);
@@ -215,12 +322,13 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
     }
     task->status.mirrored_offset = offset;
     if (offset >= fetched->high_watermark.value) {
-      task->caught_up_at = sent;  // everything committed before `sent` is here now
+      task->caught_up_at = current->sent;  // everything committed before the fetch is here now
     }
     task->status.state = "mirroring";
     task->status.last_error.clear();
     backoff = kMinBackoff;
     update_lag(*task);
+    stats.maybe_log(*task);
   }
   if (task->status.state != "error") {
     task->status.state = "stopped";
