@@ -4,8 +4,14 @@
 #   1. single-record produce, acks=all, RF=3 (POST /topics/b1 with one binary record)
 #   2. batched produce: 100 x 1 KiB records per request (MB/s of record payload)
 #   3. the bare Beast server answering the single-record request
-#   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), THREADS (2)
-# Prints a markdown table for bench/RESULTS.md, with the load average (the machine is shared).
+#   4. long-poll consume of what run 2 wrote: the stateless GET .../partitions/{p}/records (one
+#      keep-alive connection per partition) and one v2 consumer instance (GET .../records with
+#      timeout), each for DURATION, MB/s of record values 
+#   5. INSTANCES idle v2 consumer instances created and held: RSS growth of the process per one
+#   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), THREADS (2),
+#                                            INSTANCES (2000; 0 skips 4 and 5)
+# Prints a markdown table for bench/RESULTS.md, with the load average (the machine is shared) and
+# the CPU time the server process spent per request (from /proc: comparable under load too).
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
@@ -14,6 +20,7 @@ BARE=$BUILD/bench/bare_beast
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
+INSTANCES=${INSTANCES:-2000}
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -66,15 +73,153 @@ for name, body in (("one", one), ("batch", batch)):
                 'latency:percentile(99)))\nend\n')
 PY
 
-run() {  # run NAME URL SCRIPT CONNS -> "reqs errors p50us p99us"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+DEV_PID=${PIDS[0]}
+BARE_PID=${PIDS[1]}
+cat >"$TMP/consume.py" <<'PY'
+# Long-poll consume and idle-instance memory for bench/gateway.sh (written to $TMP by it).
+# argv: GW TOPIC PARTITIONS SECONDS INSTANCES PID. Prints markdown table rows.
+import http.client, json, sys, threading, time, urllib.parse
+
+gw, topic, parts, secs, instances, pid = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+u = urllib.parse.urlparse(gw)
+BIN = "application/vnd.kafka.binary.v2+json"
+V2 = "application/vnd.kafka.v2+json"
+
+
+def conn():
+    return http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+
+
+def call(c, method, path, body=None, ctype=V2, accept=V2):
+    headers = {"Accept": accept}
+    if body is not None:
+        headers["Content-Type"] = ctype
+        body = json.dumps(body)
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    data = r.read()
+    return r.status, data
+
+
+def value_bytes(records):
+    n = 0
+    for rec in records:
+        v = rec.get("value") or ""
+        n += len(v) * 3 // 4 - (v.endswith("==") + v.endswith("="))
+    return n
+
+
+def stateless():
+    # One keep-alive connection per partition, each walking its partition from offset 0.
+    totals = [0] * parts
+    reqs = [0] * parts
+    deadline = time.monotonic() + secs
+
+    def walk(p):
+        c = conn()
+        offset = 0
+        while time.monotonic() < deadline:
+            st, data = call(c, "GET", "/topics/%s/partitions/%d/records?offset=%d&max_bytes=4194304"
+                            "&timeout=1000" % (topic, p, offset), accept=BIN)
+            assert st == 200, (st, data[:200])
+            recs = json.loads(data)
+            reqs[p] += 1
+            if recs:
+                totals[p] += value_bytes(recs)
+                offset = recs[-1]["offset"] + 1
+    start = time.monotonic()
+    ts = [threading.Thread(target=walk, args=(p,)) for p in range(parts)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    took = time.monotonic() - start
+    return sum(totals) / took / 1e6, sum(reqs)
+
+
+def instance():
+    c = conn()
+    st, data = call(c, "POST", "/consumers/bench-lp", {"name": "lp", "format": "binary",
+                    "auto.offset.reset": "earliest", "auto.commit.enable": "false"})
+    assert st == 200, (st, data)
+    base = urllib.parse.urlparse(json.loads(data)["base_uri"]).path
+    st, data = call(c, "POST", base + "/subscription", {"topics": [topic]})
+    assert st == 204, (st, data)
+    total, reqs, start = 0, 0, None
+    deadline = time.monotonic() + secs + 30  # the group join comes first, bounded
+    while time.monotonic() < deadline:
+        st, data = call(c, "GET", base + "/records?timeout=1000&max_bytes=4194304", accept=BIN)
+        assert st == 200, (st, data[:200])
+        recs = json.loads(data)
+        if recs and start is None:
+            start = time.monotonic()  # from the first records: the join is not consume time
+            deadline = start + secs
+        if start is not None:
+            total += value_bytes(recs)
+            reqs += 1
+    took = time.monotonic() - start if start else 1
+    call(c, "DELETE", base)
+    return total / took / 1e6, reqs
+
+
+def rss_kib():
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def idle(n):
+    c = conn()
+    before = rss_kib()
+    start = time.monotonic()
+    created = 0
+    for i in range(n):
+        st, data = call(c, "POST", "/consumers/bench-idle", {"name": "i%d" % i, "format": "binary"})
+        assert st == 200, (st, data)
+        created += 1
+        if time.monotonic() - start > 120:
+            break
+    took = time.monotonic() - start
+    time.sleep(1)
+    after = rss_kib()
+    # Still held: the first and the last answer (an expired one would be 404).
+    for i in (0, created - 1):
+        st, _ = call(c, "GET", "/consumers/bench-idle/instances/i%d/subscription" % i)
+        assert st == 200, ("instance i%d gone" % i, st)
+    return created, (after - before) / created, took, before, after
+
+
+mbs, n = stateless()
+print("| long-poll consume, stateless GET /topics/%s/partitions/{p}/records, %d conns | %.1f MB/s "
+      "(%d requests) | | | | |" % (topic, parts, mbs, n))
+mbs, n = instance()
+print("| long-poll consume, one v2 consumer instance (GET .../records?timeout=1000) | %.1f MB/s "
+      "(%d requests) | | | | |" % (mbs, n))
+created, per, took, before, after = idle(instances)
+print("| idle v2 consumer instances held | %d (created in %.1f s) | RSS %.1f -> %.1f MiB | "
+      "%.0f bytes per instance | | |" % (created, took, before / 1024, after / 1024, per * 1024))
+PY
+
+run() {  # run NAME URL SCRIPT CONNS PID -> "reqs errors p50us p99us cpu_ticks_of_PID"
+  local t0
+  t0=$(cpu_ticks "$5")
   wrk -t2 -c"$4" -d"$DURATION" --latency -s "$3" "$2" >"$TMP/$1.wrk" 2>&1
-  grep '^RESULT' "$TMP/$1.wrk" | awk '{print $2, $3, $4, $5}'
+  echo "$(grep '^RESULT' "$TMP/$1.wrk" | awk '{print $2, $3, $4, $5}') $(($(cpu_ticks "$5") - t0))"
 }
 secs=${DURATION%s}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r n1 e1 p50_1 p99_1 < <(run single "$GW/topics/b1" "$TMP/one.lua" "$CONNS")
-read -r nb eb p50_b p99_b < <(run batch "$GW/topics/b100" "$TMP/batch.lua" 16)
-read -r n0 e0 p50_0 p99_0 < <(run bare "$BARE_URL/topics/b1" "$TMP/one.lua" "$CONNS")
+read -r n1 e1 p50_1 p99_1 c1 < <(run single "$GW/topics/b1" "$TMP/one.lua" "$CONNS" "$DEV_PID")
+read -r nb eb p50_b p99_b cb < <(run batch "$GW/topics/b100" "$TMP/batch.lua" 16 "$DEV_PID")
+read -r n0 e0 p50_0 p99_0 c0 < <(run bare "$BARE_URL/topics/b1" "$TMP/one.lua" "$CONNS" "$BARE_PID")
+consume=""
+if [ "$INSTANCES" -gt 0 ]; then
+  consume=$(timeout 300 /usr/bin/python3 "$TMP/consume.py" "$GW" b100 3 "$secs" \
+    "$INSTANCES" "$DEV_PID" 2>"$TMP/consume.err") || { echo "consume bench failed"; cat "$TMP/consume.err"; }
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 # Verify: every acknowledged record is in the log (end offsets sum >= acknowledged requests).
 ends=0
@@ -84,11 +229,13 @@ for p in 0 1 2; do
 done
 
 echo
-echo "| scenario (loopback, $THREADS gateway threads, wrk ${DURATION}) | requests/s | p50 | p99 | errors |"
-echo "|---|---|---|---|---|"
-awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d |\n", c, n/s, a/1000, b/1000, e}'
-awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e}'
-awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d |\n", c, n/s, a/1000, b/1000, e}'
+echo "| scenario (loopback, $THREADS gateway threads, wrk ${DURATION}) | requests/s | p50 | p99 | errors | server CPU per request |"
+echo "|---|---|---|---|---|---|"
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS" -v t="$c1" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" -v t="$cb" -v u="$tick_us" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d | %.0f us |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" -v t="$c0" -v u="$tick_us" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+[ -n "$consume" ] && echo "$consume"
 echo
 echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
 echo "b1 end offsets sum: $ends (>= acknowledged single-record requests: $((n1 - e1)) + 1 warm-up)"

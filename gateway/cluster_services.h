@@ -55,6 +55,7 @@ class ClusterProduceService final : public ProduceService {
   static constexpr std::chrono::milliseconds kMetadataBackoff{100};
   static constexpr std::chrono::milliseconds kCreateTimeout{10000};
   static constexpr size_t kProducerBatchBytes = 256 * 1024;
+  static constexpr int kProducerMaxInFlight = 5;
 
   // The topic's partition count once every partition has a leader.
   boost::asio::awaitable<ApiResult<int32_t>> partition_count(const std::string& topic);

@@ -225,6 +225,7 @@ ServerOptions GatewayConfig::server_options() const {
   o.read_timeout = read_timeout;
   o.idle_timeout = idle_timeout;
   o.rate_limit = rate_limit;
+  o.stream_max_duration = streaming_connection_max_duration;
   return o;
 }
 

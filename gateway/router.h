@@ -64,6 +64,9 @@ struct StreamContext {
   std::chrono::milliseconds read_timeout;   // between two reads of the body
   std::chrono::milliseconds write_timeout;  // per write
   size_t record_limit;                      // largest single record (the server's body_limit)
+  // streaming.connection.max.duration.ms: the stream stops reading after this long, answers the
+  // records it has and ends the response.
+  std::chrono::milliseconds max_duration{86400000};
 };
 // Returns true when the connection may serve another request (body fully read, reply ended).
 using StreamHandler = std::function<boost::asio::awaitable<bool>(StreamContext&)>;

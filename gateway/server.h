@@ -53,6 +53,8 @@ struct ServerOptions {
   // this long so the client can read the error instead of getting a TCP reset.
   std::chrono::milliseconds linger_timeout{2000};
   RateLimitOptions rate_limit;
+  // How long one v3 streaming produce request may last (streaming.connection.max.duration.ms).
+  std::chrono::milliseconds stream_max_duration{86400000};
   RequestObserver observer;  // per-request metrics hook; empty: none
 };
 

@@ -120,6 +120,16 @@ ApiResult<void> parse_schema_fields(const Json& body, ProduceRequest& out) {
 
 ApiResult<ProduceRequest> parse_produce_request(std::string_view text, EmbeddedFormat format,
                                                 ProduceTarget target) {
+  if (format == EmbeddedFormat::kBinary) {
+    if (auto fast = parse_binary_produce_fast(text, target)) {
+      return std::move(*fast);
+    }
+  }
+  return parse_produce_request_dom(text, format, target);
+}
+
+ApiResult<ProduceRequest> parse_produce_request_dom(std::string_view text, EmbeddedFormat format,
+                                                    ProduceTarget target) {
   auto body = parse_body(text);
   if (!body) {
     return body.error();

@@ -22,6 +22,13 @@ enum class ProduceTarget : uint8_t {
 // avro/jsonschema/protobuf answer 42201/42202 when a schema is missing, else 501 (no registry).
 ApiResult<ProduceRequest> parse_produce_request(std::string_view body, EmbeddedFormat format,
                                                 ProduceTarget target);
+// The same through the JSON DOM only (what parse_produce_request falls back to).
+ApiResult<ProduceRequest> parse_produce_request_dom(std::string_view body, EmbeddedFormat format,
+                                                    ProduceTarget target);
+// The binary body's common shape, scanned without a DOM (produce_fast.cc); nullopt for anything
+// else, including every invalid body, so the DOM path keeps the error answers.
+std::optional<ProduceRequest> parse_binary_produce_fast(std::string_view body,
+                                                        ProduceTarget target);
 
 // {"offsets":[{"partition":0,"offset":0,"error_code":null,"error":null}],"key_schema_id":null,
 //  "value_schema_id":null} -- field order and explicit nulls as kafka-rest emits them.

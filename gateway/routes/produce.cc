@@ -12,6 +12,7 @@
 #include <charconv>
 #include <deque>
 #include <memory>
+#include <utility>
 
 #include "gateway/content_type.h"
 #include "gateway/http_errors.h"
@@ -196,18 +197,26 @@ constexpr size_t kStreamWindowBytes = 32 * 1024 * 1024;
 // One stream's state, on the connection strand only. Produce calls in flight hold it, so it
 // outlives the handler when the client vanished mid-stream.
 struct StreamState {
-  explicit StreamState(const asio::any_io_executor& ex) : wake(ex), space(ex), finished(ex) {}
+  explicit StreamState(const asio::any_io_executor& ex)
+      : wake(ex), space(ex), finished(ex), deadline(ex) {}
   std::deque<std::optional<std::string>> slots;  // front: the next report to write
   uint64_t base = 0;                             // sequence number of slots.front()
   size_t bytes_in_flight = 0;
   bool input_done = false;
   bool failed = false;  // a write failed: stop reading
   bool writer_done = false;
+  // streaming.connection.max.duration.ms: once reached the reader takes no more input. The
+  // pending read is cancelled by whoever finds no write outstanding (tcp_stream::cancel would
+  // abort a write too), so `cancel_read` hands that job to the writer while it writes.
+  bool expired = false;
+  bool writing = false;
+  bool cancel_read = false;
   // Timers as condition variables (cancel() signals). Every waiter re-checks state before it
   // waits, and signals come from the same strand, so none is lost.
   asio::steady_timer wake;      // writer: a report is ready or the input ended
   asio::steady_timer space;     // reader: the window has room again
   asio::steady_timer finished;  // handler: the writer is done
+  asio::steady_timer deadline;  // the stream's maximum duration
 };
 
 asio::awaitable<void> wait_signal(asio::steady_timer& timer) {
@@ -236,9 +245,14 @@ asio::awaitable<void> write_reports(beast::tcp_stream& stream, std::shared_ptr<S
     if (!chunk.empty()) {
       st->space.cancel();
       stream.expires_after(timeout);
+      st->writing = true;
       auto [ec, n] =
           co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)), kTuple);
+      st->writing = false;
       st->failed = static_cast<bool>(ec);
+      if (std::exchange(st->cancel_read, false)) {
+        stream.cancel();  // only the reader's read is outstanding now
+      }
       continue;
     }
     if (st->input_done && st->slots.empty()) {
@@ -281,6 +295,23 @@ void launch_record(std::shared_ptr<StreamState> st, ProduceService& service,
   asio::co_spawn(ex, std::move(work), asio::detached);
 }
 
+// Ends the input at the stream's maximum duration: records already read are still answered.
+asio::awaitable<void> expire_stream(beast::tcp_stream& stream, std::shared_ptr<StreamState> st,
+                                    std::chrono::milliseconds after) {
+  st->deadline.expires_after(after);
+  auto [ec] = co_await st->deadline.async_wait(kTuple);
+  if (ec || st->input_done || st->failed) {
+    co_return;  // cancelled, or the handler is past reading (the stream may be gone)
+  }
+  st->expired = true;
+  st->space.cancel();
+  if (st->writing) {
+    st->cancel_read = true;
+  } else {
+    stream.cancel();
+  }
+}
+
 // Reads the chunked body and launches each whole record. True: the body ended cleanly.
 asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
                                    std::shared_ptr<StreamState> st) {
@@ -312,6 +343,9 @@ asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
           "Record larger than " + std::to_string(ctx.record_limit) + " bytes.")));
       co_return false;
     }
+    if (st->expired && !ctx.parser.is_done()) {
+      co_return false;  // a partial record is dropped unanswered; the connection closes
+    }
     if (ctx.parser.is_done()) {
       if (splitter.has_partial()) {
         st->slots.emplace_back(render_error_body(api_error(
@@ -322,7 +356,7 @@ asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
     }
     ctx.stream.expires_after(ctx.read_timeout);
     auto [ec, n] = co_await http::async_read_some(ctx.stream, ctx.buffer, ctx.parser, kTuple);
-    if (ec) {
+    if (ec && !st->expired) {
       co_return false;  // the client went away, timed out or sent bad chunk framing
     }
   }
@@ -357,8 +391,13 @@ asio::awaitable<bool> produce_v3_stream(StreamContext& ctx, ProduceService& serv
     co_await write_reports(stream, st, timeout);
   };
   asio::co_spawn(ex, std::move(writer), asio::detached);
+  auto expiry = [st, &stream = ctx.stream, after = ctx.max_duration]() -> asio::awaitable<void> {
+    co_await expire_stream(stream, st, after);
+  };
+  asio::co_spawn(ex, std::move(expiry), asio::detached);
   bool complete = co_await read_records(ctx, service, st);
   st->input_done = true;
+  st->deadline.cancel();
   st->wake.cancel();
   while (!st->writer_done) {
     co_await wait_signal(st->finished);

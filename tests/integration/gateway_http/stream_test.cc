@@ -254,6 +254,62 @@ TEST_F(GatewayStream, WrongContentTypeOrClusterIsAPlainError) {
   EXPECT_EQ(r->result_int(), 415u);
 }
 
+// streaming.connection.max.duration.ms: at the deadline the server stops reading, answers every
+// record it already has (one still being produced included), ends the response and closes.
+class GatewayStreamDeadline : public GatewayStream {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.threads = 2;
+    o.read_timeout = 5s;
+    o.stream_max_duration = 600ms;
+    Router router;
+    add_produce_routes(router, produce_);
+    server_ = std::make_unique<Server>(o, std::move(router), [] { return Readiness{true, ""}; });
+    ASSERT_TRUE(server_->start());
+    port_ = server_->port();
+  }
+};
+
+TEST_F(GatewayStreamDeadline, EndsTheStreamAfterAnsweringWhatItRead) {
+  const auto start = std::chrono::steady_clock::now();
+  Connection c(port_, 5s);
+  ASSERT_TRUE(c.send(kHead + chunk(record("a"))));
+  StreamReader reader(c);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(reader.status(), 200u);
+  std::this_thread::sleep_for(400ms);
+  // "slow" is acknowledged 300 ms later, after the deadline; the partial record never is.
+  ASSERT_TRUE(c.send(chunk(record("slow") + "{\"value\":")));
+  EXPECT_TRUE(reader.finish());  // the last chunk came, before the 5 s read timeout
+  const auto took = std::chrono::steady_clock::now() - start;
+  auto got = reader.lines(3);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]["error_code"], 200);
+  EXPECT_EQ(got[0]["value"]["size"], 1);
+  EXPECT_EQ(got[1]["error_code"], 200) << got[1];
+  EXPECT_EQ(got[1]["value"]["size"], 4);
+  EXPECT_GE(took, 600ms);
+  EXPECT_LT(took, 3s);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(GatewayStreamDeadline, AStreamThatEndsInTimeKeepsTheConnection) {
+  Connection c(port_, 5s);
+  ASSERT_TRUE(c.send(kHead + chunk(record("a") + record("bb")) + "0\r\n\r\n"));
+  StreamReader reader(c);
+  auto got = reader.lines(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(reader.finish());
+  std::this_thread::sleep_for(800ms);  // past the (cancelled) deadline of the finished stream
+  ASSERT_TRUE(c.send(test::request_text("GET", "/healthz")));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);
+}
+
 TEST(JsonValueSplitter, CutsConcatenatedValuesAtAnyBoundary) {
   const std::string text = R"( {"a":"}{\"x"} [1,[2]]{"b":{"c":"\\"}}  42 "s" {)";
   for (size_t step = 1; step <= text.size(); ++step) {
