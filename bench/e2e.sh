@@ -25,27 +25,10 @@ if [ -z "${MERIDIAN_SKIP_BUILD:-}" ]; then
 fi
 M=$BUILD/cli/meridian
 TMP=$(mktemp -d)
-DEV_PID=""
-cleanup() {
-  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then
-    kill -TERM "$DEV_PID"
-    wait "$DEV_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+. bench/bench_lib.sh
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-"$M" dev --brokers 3 --port 0 --gateway-port 0 --data-dir "$TMP/data" >"$TMP/dev.out" 2>"$TMP/dev.err" &
-DEV_PID=$!
-BOOT=""
-for _ in $(seq 1 100); do
-  BOOT=$(sed -n 's/.*bootstrap \([0-9.]*:[0-9]*\).*/\1/p' "$TMP/dev.out")
-  [ -n "$BOOT" ] && break
-  sleep 0.1
-done
-[ -n "$BOOT" ] || { echo "meridian dev did not start" >&2; cat "$TMP/dev.err" >&2; exit 1; }
-timeout 30 "$M" cluster health --exit-when-healthy -b "$BOOT" >/dev/null
+bench_start_dev "$M" "$TMP"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DEV_PID/stat"; }
 bench() {  # bench NAME ACKS RF [more flags]
@@ -69,6 +52,11 @@ bench one-rf1 1 1 >/dev/null
 half=$((max / 2))
 echo "== acks=all RF=3 at $half records/s (half of $max) with an end-to-end consumer" >&2
 "$M" topic create bench-half -p 6 -r 3 -b "$BOOT" >/dev/null
+# The consumer asks any broker once: wait until the new topic's metadata reached them all.
+for _ in $(seq 1 50); do
+  [ "$(kcat -b "$BOOT" -L -t bench-half -m 3 2>/dev/null | grep -c 'leader [0-9]')" = 6 ] && break
+  sleep 0.1
+done
 "$M" bench consume -t bench-half --from end -d $((DURATION + 30)) --idle-timeout-ms 3000 \
   --format json -b "$BOOT" >"$TMP/consume.json" &
 CONSUMER=$!

@@ -21,26 +21,9 @@ if [ -z "${MERIDIAN_SKIP_BUILD:-}" ]; then
 fi
 M=$BUILD/cli/meridian
 TMP=$(mktemp -d)
-DEV_PID=""
-cleanup() {
-  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then
-    kill -TERM "$DEV_PID"
-    wait "$DEV_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+. bench/bench_lib.sh
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-"$M" dev --brokers 3 --port 0 --gateway-port 0 --data-dir "$TMP/data" >"$TMP/dev.out" 2>"$TMP/dev.err" &
-DEV_PID=$!
-BOOT=""
-for _ in $(seq 1 100); do
-  BOOT=$(sed -n 's/.*bootstrap \([0-9.]*:[0-9]*\).*/\1/p' "$TMP/dev.out")
-  [ -n "$BOOT" ] && break
-  sleep 0.1
-done
-[ -n "$BOOT" ] || { echo "meridian dev did not start" >&2; cat "$TMP/dev.err" >&2; exit 1; }
-timeout 30 "$M" cluster health --exit-when-healthy -b "$BOOT" >/dev/null
+bench_start_dev "$M" "$TMP"
 common=(-p 6 -r 3 --min-insync-replicas 2 -s 1024 -d "$DURATION" --format json -b "$BOOT")
 
 echo "== plain acks=all vs idempotent, $ROUNDS rounds" >&2
