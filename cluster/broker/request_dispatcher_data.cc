@@ -83,17 +83,16 @@ std::optional<std::vector<uint8_t>> respond_fetch(const protocol::RequestHeader&
                                                   protocol::FetchResponseView& response,
                                                   std::vector<FetchedRecords> fetched) {
   while (true) {
-    // Placeholders of the right sizes, never read: the encoder only notes where records go.
-    uint64_t total = 0;
+    // Placeholders of the right sizes, never read: the encoder only notes where records go, so
+    // every partition's span may cover the same (uninitialised) bytes.
+    uint64_t largest = 1;
     for (const auto& f : fetched) {
-      total += f.data.total_bytes;
+      largest = std::max<uint64_t>(largest, f.data.total_bytes);
     }
-    std::unique_ptr<uint8_t[]> placeholder(new uint8_t[std::max<uint64_t>(total, 1)]);
-    uint64_t at = 0;
+    std::unique_ptr<uint8_t[]> placeholder(new uint8_t[largest]);
     for (const auto& f : fetched) {
       response.responses[f.topic].partitions[f.partition].records =
-          std::span<const uint8_t>(placeholder.get() + at, f.data.total_bytes);
-      at += f.data.total_bytes;
+          std::span<const uint8_t>(placeholder.get(), f.data.total_bytes);
     }
     auto encoded = protocol::encode_response_frame(header.correlation_id, response,
                                                    header.api_version, protocol::Splicing::kYes);
