@@ -164,6 +164,15 @@ Result<void> Broker::start() {
     }
     return (*stat)->create_txid;
   };
+  rm.config_of = [&d, base_log = rm.log_config, base_partition = rm.partition_config](
+                     const std::string& topic)
+      -> std::optional<std::pair<log::LogConfig, replication::PartitionConfig>> {
+    auto effective = read_effective_topic_config(*d.store, topic, base_log, base_partition);
+    if (!effective) {
+      return std::nullopt;
+    }
+    return std::pair{effective->log, effective->partition};
+  };
   d.replicas = std::make_unique<ReplicaManager>(d.io.get_executor(), rm, *d.isr_writer,
                                                 [&d] { d.dispatcher->notify_data(); });
   d.fetchers = std::make_unique<ReplicaFetcherManager>(d.io, config.broker_id, *d.replicas,

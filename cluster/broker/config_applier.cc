@@ -97,8 +97,6 @@ asio::awaitable<void> ConfigApplier::pass(bool full_refresh) {
       continue;  // the read failed; retried at the next tick
     }
     auto effective = effective_topic_config(cached->second, base.log_config, base.partition_config);
-    // cleanup.policy & co. drive the log cleaner (cluster/log/partition_log_clean.cc).
-    log::apply_cleanup_overrides(cached->second, effective.log);
     auto it = applied_.find(tp);
     if (it != applied_.end() && it->second.first == partition.get() &&
         it->second.second == effective && log::same_cleanup(it->second.second.log, effective.log)) {
@@ -134,8 +132,11 @@ std::map<std::string, ConfigApplier::Overrides> ConfigApplier::read_configs(
         trigger(topic);  // connection trouble: keep the old value, retry at the next tick
         continue;
       }
-      // No override node yet: watch for its creation.
-      (void)store_.exists(path, watch);
+      // No override node yet: watch for its creation. If it appeared between get() and
+      // exists(), the watch is a data watch that will not fire for it: read again next tick.
+      if (auto created = store_.exists(path, watch); !created || created->has_value()) {
+        trigger(topic);
+      }
       out[topic] = {};
       continue;
     }
@@ -149,6 +150,22 @@ std::map<std::string, ConfigApplier::Overrides> ConfigApplier::read_configs(
     out[topic] = std::move(*decoded);
   }
   return out;
+}
+
+std::optional<EffectiveTopicConfig> read_effective_topic_config(
+    coord::CoordinationStore& store, const std::string& topic, const log::LogConfig& base_log,
+    const replication::PartitionConfig& base_partition) {
+  controller::TopicConfig overrides;
+  if (auto node = store.get(controller::topic_config_path(topic)); node) {
+    auto decoded = controller::decode_topic_config(node->data);
+    if (!decoded) {
+      return std::nullopt;
+    }
+    overrides = std::move(*decoded);
+  } else if (node.error() != coord::errc::no_node) {
+    return std::nullopt;
+  }
+  return effective_topic_config(overrides, base_log, base_partition);
 }
 
 }  // namespace meridian::broker

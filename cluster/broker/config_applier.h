@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -32,6 +33,12 @@
 #include "cluster/coord/coordination_store.h"
 
 namespace meridian::broker {
+
+// The effective config of `topic`: its stored overrides (none without a node) on top of the
+// base. nullopt when the node cannot be read or decoded. BLOCKING (one store read).
+std::optional<EffectiveTopicConfig> read_effective_topic_config(
+    coord::CoordinationStore& store, const std::string& topic, const log::LogConfig& base_log,
+    const replication::PartitionConfig& base_partition);
 
 class ConfigApplier {
  public:

@@ -361,6 +361,8 @@ EffectiveTopicConfig effective_topic_config(const std::map<std::string, std::str
   if (auto v = number("min.insync.replicas")) {
     out.partition.min_insync_replicas = static_cast<int16_t>(std::min<int64_t>(*v, INT16_MAX));
   }
+  // cleanup.policy & co. drive the log cleaner (cluster/log/partition_log_clean.cc).
+  log::apply_cleanup_overrides(overrides, out.log);
   return out;
 }
 

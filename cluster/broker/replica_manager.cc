@@ -80,7 +80,8 @@ bool ReplicaManager::accept_controller_epoch(int32_t epoch) {
 }
 
 Result<std::shared_ptr<replication::Partition>> ReplicaManager::get_or_open(
-    const TopicPartition& tp) {
+    const TopicPartition& tp,
+    const std::optional<std::pair<log::LogConfig, replication::PartitionConfig>>& config) {
   {
     std::lock_guard lock(mutex_);
     if (auto it = partitions_.find(tp); it != partitions_.end()) {
@@ -89,7 +90,7 @@ Result<std::shared_ptr<replication::Partition>> ReplicaManager::get_or_open(
   }
   // TODO(lead): open (and recover) on the broker's blocking thread pool, not the io thread.
   auto dir = log::partition_dir(options_.log_dir, tp.topic, tp.partition);
-  auto opened = log::PartitionLog::open(dir, options_.log_config);
+  auto opened = log::PartitionLog::open(dir, config ? config->first : options_.log_config);
   if (!opened) {
     logger("broker")->error("[tp={}-{}] cannot open log {}: {}", tp.topic, tp.partition.value,
                             dir.string(), opened.error().message());
@@ -97,7 +98,7 @@ Result<std::shared_ptr<replication::Partition>> ReplicaManager::get_or_open(
   }
   auto partition = std::make_shared<replication::Partition>(
       executor_, tp.topic, tp.partition, options_.self, std::move(*opened),
-      options_.partition_config, isr_writer_, on_data_);
+      config ? config->second : options_.partition_config, isr_writer_, on_data_);
   std::lock_guard lock(mutex_);
   auto [it, inserted] = partitions_.emplace(tp, partition);
   return it->second;
@@ -105,19 +106,31 @@ Result<std::shared_ptr<replication::Partition>> ReplicaManager::get_or_open(
 
 asio::awaitable<Result<void>> ReplicaManager::apply(TopicPartition tp,
                                                     replication::PartitionState state) {
-  if (options_.incarnation_of && options_.blocking && !get(tp)) {
-    auto lookup = [this, topic = tp.topic]() -> asio::awaitable<std::optional<int64_t>> {
-      co_return options_.incarnation_of(topic);
+  // A partition new here: its topic's incarnation and config, in one trip to the blocking pool.
+  struct Lookup {
+    std::optional<int64_t> incarnation;
+    std::optional<std::pair<log::LogConfig, replication::PartitionConfig>> config;
+  };
+  Lookup found;
+  if (options_.blocking && (options_.incarnation_of || options_.config_of) && !get(tp)) {
+    auto lookup = [this, topic = tp.topic]() -> asio::awaitable<Lookup> {
+      Lookup out;
+      if (options_.incarnation_of) {
+        out.incarnation = options_.incarnation_of(topic);
+      }
+      if (options_.config_of) {
+        out.config = options_.config_of(topic);
+      }
+      co_return out;
     };
-    std::optional<int64_t> incarnation =
-        co_await asio::co_spawn(*options_.blocking, std::move(lookup), asio::use_awaitable);
-    if (incarnation) {
-      if (auto checked = check_incarnation(tp, *incarnation); !checked) {
+    found = co_await asio::co_spawn(*options_.blocking, std::move(lookup), asio::use_awaitable);
+    if (found.incarnation) {
+      if (auto checked = check_incarnation(tp, *found.incarnation); !checked) {
         co_return checked.error();
       }
     }
   }
-  auto opened = get_or_open(tp);
+  auto opened = get_or_open(tp, found.config);
   if (!opened) {
     co_return opened.error();
   }

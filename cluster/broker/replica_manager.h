@@ -45,6 +45,13 @@ struct ReplicaManagerOptions {
   // drop a log left by an older topic of the same name (deleted and re-created while this
   // broker missed the StopReplica).
   std::function<std::optional<int64_t>(const std::string& topic)> incarnation_of;
+  // The topic's effective config: its stored overrides on top of log_config/partition_config;
+  // nullopt if unreadable (ConfigApplier applies it later). BLOCKING (runs on `blocking`). Set,
+  // a new partition opens with it, so its first appends already honour segment.bytes & co.
+  // instead of waiting for the ConfigApplier's next pass.
+  std::function<std::optional<std::pair<log::LogConfig, replication::PartitionConfig>>(
+      const std::string& topic)>
+      config_of;
 };
 
 // What the store says about one partition directory found at startup.
@@ -92,7 +99,10 @@ class ReplicaManager {
   void add_state_listener(StateListener listener) { more_listeners_.push_back(std::move(listener)); }
 
  private:
-  Result<std::shared_ptr<replication::Partition>> get_or_open(const TopicPartition& tp);
+  // Opens a partition not hosted yet with `config` (the options' defaults if unset).
+  Result<std::shared_ptr<replication::Partition>> get_or_open(
+      const TopicPartition& tp,
+      const std::optional<std::pair<log::LogConfig, replication::PartitionConfig>>& config);
   // Renames `dir` out of the way and removes it (asynchronously when `blocking` is set).
   Result<void> discard_dir(const std::filesystem::path& dir);
   // Remembers `incarnation` for the topic; a different one recorded before means the log on

@@ -44,6 +44,7 @@ class NoIsrChanges : public replication::IsrWriter {
 class SingleBrokerTest : public ::testing::Test {
  protected:
   static constexpr int kPartitions = 3;
+  static constexpr int64_t kTopicSegmentBytes = 1024;
 
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("meridian-single-broker-" + std::to_string(::getpid()));
@@ -51,6 +52,13 @@ class SingleBrokerTest : public ::testing::Test {
     ReplicaManagerOptions options;
     options.self = BrokerId(1);
     options.log_dir = dir_;
+    // Topic configs as the broker reads them from the store (broker.cc): tiny segments.
+    options.blocking = io_.get_executor();
+    options.config_of = [base = options](const std::string&) {
+      log::LogConfig log_config = base.log_config;
+      log_config.segment_bytes = kTopicSegmentBytes;
+      return std::optional(std::pair{log_config, base.partition_config});
+    };
     replicas_ = std::make_unique<ReplicaManager>(io_.get_executor(), options, isr_writer_,
                                                  [this] { dispatcher_->notify_data(); });
     dispatcher_ = std::make_unique<RequestDispatcher>(DispatcherOptions{BrokerId(1)}, *replicas_,
@@ -226,6 +234,28 @@ TEST_F(SingleBrokerTest, FetchOfManyPartitionsReturnsEachPartitionsOwnRecords) {
   EXPECT_EQ(capped_parts[0].records->size(), batch_sizes[2]);
   EXPECT_TRUE(capped_parts[2].records->empty());
   EXPECT_TRUE(capped_parts[3].records->empty());
+}
+
+// A partition opens with its topic's config (ReplicaManagerOptions::config_of), not the broker
+// default it would keep until the ConfigApplier's next pass: the second append already rolls.
+TEST_F(SingleBrokerTest, NewPartitionOpensWithItsTopicConfig) {
+  for (int round = 0; round < 2; ++round) {
+    protocol::ProduceRequest produce;
+    produce.acks = 1;
+    record::RecordBatchBuilder builder;
+    for (int i = 0; i < 20; ++i) {
+      builder.append(1000 + i, std::nullopt, std::string(100, 'v'));
+    }
+    produce.topics.push_back({"test", {{0, std::move(builder).build().value()}}});
+    auto produced = protocol::decode<protocol::ProduceResponse>(round_trip(produce, 7), 7).value();
+    ASSERT_EQ(produced.responses.at(0).partitions.at(0).error_code, protocol::ErrorCode::kNone);
+  }
+  int segments = 0;
+  for (const auto& entry : fs::directory_iterator(log::partition_dir(dir_, "test", PartitionId(0)))) {
+    segments += entry.path().extension() == ".log" ? 1 : 0;
+  }
+  EXPECT_EQ(segments, 2) << "a batch above segment.bytes=" << kTopicSegmentBytes
+                         << " must roll the segment before the next append";
 }
 
 TEST_F(SingleBrokerTest, StaleControllerEpochIsFenced) {
