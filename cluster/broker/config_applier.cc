@@ -20,6 +20,7 @@ ConfigApplier::ConfigApplier(coord::CoordinationStore& store, asio::any_io_execu
       blocking_(std::move(blocking)),
       replicas_(replicas),
       timer_(std::make_shared<asio::steady_timer>(io_)),
+      maintenance_timer_(std::make_shared<asio::steady_timer>(io_)),
       dirty_(std::make_shared<Dirty>()) {}
 
 ConfigApplier::~ConfigApplier() { stop(); }
@@ -27,13 +28,18 @@ ConfigApplier::~ConfigApplier() { stop(); }
 void ConfigApplier::start() {
   asio::co_spawn(
       io_, [this]() -> asio::awaitable<void> { co_await run(); }, asio::detached);
+  asio::co_spawn(
+      io_, [this]() -> asio::awaitable<void> { co_await run_maintenance(); }, asio::detached);
 }
 
 void ConfigApplier::stop() {
   if (stopped_.exchange(true)) {
     return;
   }
-  asio::post(io_, [timer = timer_] { timer->cancel(); });
+  asio::post(io_, [timer = timer_, maintenance = maintenance_timer_] {
+    timer->cancel();
+    maintenance->cancel();
+  });
 }
 
 void ConfigApplier::trigger(const std::string& topic) {
@@ -44,20 +50,24 @@ void ConfigApplier::trigger(const std::string& topic) {
 asio::awaitable<void> ConfigApplier::run() {
   for (int tick = 0; !stopped_.load(); ++tick) {
     co_await pass(tick % kFullRefreshTicks == 0);
-    if (tick % kMaintenanceTicks == kMaintenanceTicks - 1) {
-      auto hosted = replicas_.all();
-      for (const auto& [tp, partition] : hosted) {
-        if (stopped_.load()) {
-          break;
-        }
-        co_await partition->maintain();
-      }
-    }
     if (stopped_.load()) {
       break;
     }
     timer_->expires_after(kTick);
     co_await timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> ConfigApplier::run_maintenance() {
+  while (!stopped_.load()) {
+    maintenance_timer_->expires_after(kTick * kMaintenanceTicks);
+    co_await maintenance_timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+    for (const auto& [tp, partition] : replicas_.all()) {
+      if (stopped_.load()) {
+        break;
+      }
+      co_await partition->maintain();
+    }
   }
 }
 

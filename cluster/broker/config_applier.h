@@ -9,7 +9,7 @@
 // config to each partition that has not got it yet (a new or reopened partition included). All
 // topics are re-read every kFullRefresh in case a watch was lost with a reconnect.
 //
-// The same loop runs each hosted partition's log maintenance (retention, time-based roll,
+// A second loop runs each hosted partition's log maintenance (retention, time-based roll,
 // flush.ms) every kMaintenanceTicks, so retention overrides are enforced (Kafka's
 // log.retention.check.interval.ms, 5 min there; shorter here because a pass is cheap).
 //
@@ -59,6 +59,8 @@ class ConfigApplier {
  private:
   using Overrides = std::map<std::string, std::string>;
   boost::asio::awaitable<void> run();
+  // Its own loop, so a slow pass (fsyncs of many partitions) never delays a config change.
+  boost::asio::awaitable<void> run_maintenance();
   boost::asio::awaitable<void> pass(bool full_refresh);
   // Blocking: reads and re-arms the watch of each topic's config node.
   std::map<std::string, Overrides> read_configs(const std::set<std::string>& topics);
@@ -68,6 +70,7 @@ class ConfigApplier {
   boost::asio::any_io_executor blocking_;
   ReplicaManager& replicas_;
   std::shared_ptr<boost::asio::steady_timer> timer_;
+  std::shared_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::atomic<bool> stopped_{false};
   // The watch callbacks outlive nothing: they only touch this shared flag set.
   struct Dirty {
