@@ -92,9 +92,9 @@ boot() {  # every broker, or only $BOOT_ONLY (e.g. while the others are SIGSTOPp
   for id in "${!PORT[@]}"; do out="${out:+$out,}127.0.0.1:${PORT[$id]}"; done
   echo "$out"
 }
-brokers_up() {
+brokers_up() {  # brokers_up N [TRIES]: N brokers in the metadata within TRIES (150) tries
   local n=$1 _
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 "${2:-150}"); do
     [ "$(kcat -b "$(boot)" -L -m 3 2>/dev/null | grep -c '^  broker ')" -eq "$n" ] && return 0
     sleep 0.2
   done
@@ -143,10 +143,17 @@ create_topic() {  # create_topic NAME PARTITIONS [config=value ...]
   /usr/bin/python3 "$SRC/tests/support/cluster_client.py" "$(boot)" create "$@"
 }
 
-stop_all() {  # SIGTERM every broker and wait (bounded by the brokers' own shutdown bound)
-  local id
+stop_all() {  # SIGTERM every broker; one still running 30 s later is a failure (and SIGKILLed)
+  local id _
   for id in "${!PIDS[@]}"; do kill -CONT "${PIDS[$id]}" 2>/dev/null; kill -TERM "${PIDS[$id]}" 2>/dev/null; done
-  for id in "${!PIDS[@]}"; do wait "${PIDS[$id]}" 2>/dev/null; done
+  for id in "${!PIDS[@]}"; do
+    for _ in $(seq 1 150); do kill -0 "${PIDS[$id]}" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "${PIDS[$id]}" 2>/dev/null; then
+      bad "broker $id still running 30 s after SIGTERM" "$(tail -20 "$TMP/broker-$id.log")"
+      kill -KILL "${PIDS[$id]}" 2>/dev/null
+    fi
+    wait "${PIDS[$id]}" 2>/dev/null
+  done
 }
 
 # dump_partition ID TOPIC P: "offset value" lines of broker ID's replica (log dump --records).

@@ -32,10 +32,10 @@ all_isr_full() {
     [ "$(leader_of chaos "$p")" -ge 1 ] 2>/dev/null || return 1
   done
 }
-wait_healthy() {  # bounded: 40 s
-  local _
-  for _ in $(seq 1 200); do
-    brokers_up 3 >/dev/null 2>&1 && all_isr_full && return 0
+wait_healthy() {  # bounded: 40 s (kcat's own metadata timeout included)
+  local deadline=$((SECONDS + 40))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    brokers_up 3 1 >/dev/null 2>&1 && all_isr_full && return 0
     sleep 0.2
   done
   return 1
@@ -80,8 +80,8 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
     2) l=$(leader_of chaos $p); v=$(pick_other "${l:-0}")
        echo "     round $round: SIGKILL follower of chaos-$p (broker $v)"; name=kill_follower
        kill -KILL "${PIDS[$v]}"; sleep "$((RANDOM % 3 + 1))"; restart "$v" ;;
-    3) v=$((RANDOM % 3 + 1))
-       echo "     round $round: SIGSTOP broker $v for 2.6 s (> replica.lag.time.max.ms)"; name=pause_lag
+    3) l=$(leader_of chaos $p); v=$(pick_other "${l:-0}")  # a follower: a paused leader shrinks nothing
+       echo "     round $round: SIGSTOP follower of chaos-$p (broker $v) for 2.6 s (> replica.lag.time.max.ms)"; name=pause_lag
        shrinks=$(grep -h "shrinking ISR: broker $v " "$TMP"/broker-*.log | wc -l)
        kill -STOP "${PIDS[$v]}"; sleep 2.6; kill -CONT "${PIDS[$v]}"
        [ "$(grep -h "shrinking ISR: broker $v " "$TMP"/broker-*.log | wc -l)" -gt "$shrinks" ] &&
