@@ -1,5 +1,6 @@
 #include "cli/server_commands.h"
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -7,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include <unistd.h>
 
 #include "cli/dev_control.h"
 #include "cli/mirror_command.h"
@@ -26,6 +29,9 @@ namespace meridian::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// `meridian broker`'s exit status after its coordination session expired (EX_TEMPFAIL).
+constexpr int kSessionExpiredExit = 75;
 
 // Blocks until SIGINT or SIGTERM (sigwait on a masked set: no async-signal-safety puzzles).
 int wait_for_termination() {
@@ -222,6 +228,12 @@ int run_broker(const BrokerCommandOptions& options) {
   opts.io_threads = 2;
   opts.metrics = true;
   opts.metric_labels = {{"broker", std::to_string(config->broker_id.value)}};
+  // Ends the sigwait below like a SIGTERM; the exit code then tells the supervisor to restart.
+  std::atomic<bool> session_expired{false};
+  opts.on_session_expired = [&session_expired] {
+    session_expired = true;
+    ::kill(::getpid(), SIGTERM);
+  };
   auto admin_options = admin::parse_admin_listener(config->admin_listener);
   if (!admin_options) {
     std::cerr << "meridian: configuration error: admin.listener '" << config->admin_listener
@@ -240,11 +252,17 @@ int run_broker(const BrokerCommandOptions& options) {
     return 1;
   }
   int sig = wait_for_termination();
-  logger("broker")->info("signal {}: shutting down", sig);
+  if (session_expired) {
+    logger("broker")->error("the coordination session expired: exiting with status {} so the "
+                            "supervisor restarts this broker with a new session",
+                            kSessionExpiredExit);
+  } else {
+    logger("broker")->info("signal {}: shutting down", sig);
+  }
   admin_port->server().begin_shutdown();
   b.stop();
   admin_port->stop();
-  return 0;
+  return session_expired ? kSessionExpiredExit : 0;
 }
 
 int run_dev(const DevCommandOptions& options) {

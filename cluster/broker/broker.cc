@@ -137,6 +137,9 @@ Result<void> Broker::start() {
     if (state == coord::SessionState::kExpired) {
       logger("broker")->error("broker {}: coordination session expired; restart the broker",
                               d.options.config.broker_id.value);
+      if (d.options.on_session_expired) {
+        d.options.on_session_expired();
+      }
     }
   });
   if (!store) {
@@ -322,12 +325,13 @@ Result<void> Broker::start() {
   return {};
 }
 
-// Kafka's isr-expiration task: every replica.lag.time.max.ms / 2 each leader drops the
-// followers that have not caught up for longer, even when no fetch or produce arrives to make
-// it look (a SIGSTOPped or partitioned follower sends nothing at all).
+// Kafka's isr-expiration task: each leader drops the followers that have not caught up for
+// longer than replica.lag.time.max.ms, even when no fetch or produce arrives to make it look (a
+// SIGSTOPped or partitioned follower sends nothing at all). Kafka checks every lag / 2, so a
+// stalled follower can hold acks=all produces for 1.5x the lag; every lag / 8 bounds it at 1.125x.
 void Broker::start_isr_expiration() {
   auto& d = *impl_;
-  auto period = std::max(std::chrono::milliseconds(50), d.options.config.replica_lag_time_max / 2);
+  auto period = std::max(std::chrono::milliseconds(50), d.options.config.replica_lag_time_max / 8);
   auto loop = [&d, period]() -> asio::awaitable<void> {
     asio::steady_timer timer(d.io);
     while (!d.stopping.load()) {

@@ -12,6 +12,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,10 @@ struct BrokerOptions {
   bool metrics = false;
   std::map<std::string, std::string> metric_labels;
   std::chrono::milliseconds metrics_interval{2000};
+  // Called on the store's thread when the coordination session expired: the broker is no longer
+  // registered and does not rejoin in-process. `meridian broker` exits non-zero so its
+  // supervisor restarts it, rather than live on as a zombie (HBase region servers abort alike).
+  std::function<void()> on_session_expired;
 };
 
 class Broker {

@@ -4,7 +4,7 @@
 # acks=all producer writes unique ids while a seeded loop, in rounds, SIGKILLs and restarts the
 # leader, the controller and a follower, SIGSTOPs a broker beyond replica.lag.time.max.ms and
 # resumes it, and SIGSTOPs one beyond the session timeout (its ZooKeeper session expires; the
-# broker is then restarted, as a supervisor would). After each fault the loop waits (bounded)
+# broker exits with status 75 and is restarted, as its supervisor would). After each fault the loop waits (bounded)
 # for full ISRs. Afterwards every acknowledged record must be in every replica at its offset,
 # acks in order, replicas byte-identical; acked / lost / duplicated counts are printed.
 # Default profile ~60-90 s; MERIDIAN_LONG_TESTS=1 runs 300 s of faults. Seed: CHAOS_SEED.
@@ -52,6 +52,15 @@ restart() {  # restart ID after a SIGKILL or a session expiry
   sleep "0.$((RANDOM % 9 + 1))"
   broker_start "$1"
 }
+supervise() {  # like systemd's Restart=on-failure: a broker that exited by itself is restarted
+  local id
+  for id in 1 2 3; do
+    if ! kill -0 "${PIDS[$id]}" 2>/dev/null; then
+      echo "     broker $id exited by itself: restarted"
+      restart "$id"
+    fi
+  done
+}
 pick_other() {  # a broker other than $1 (and $2)
   local b
   while :; do b=$((RANDOM % 3 + 1)); [ "$b" != "$1" ] && [ "$b" != "${2:-0}" ] && { echo "$b"; return; }; done
@@ -84,16 +93,24 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
        echo "     round $round: SIGSTOP follower of chaos-$p (broker $v) for 2.6 s (> replica.lag.time.max.ms)"; name=pause_lag
        shrinks=$(grep -h "shrinking ISR: broker $v " "$TMP"/broker-*.log | wc -l)
        kill -STOP "${PIDS[$v]}"; sleep 2.6; kill -CONT "${PIDS[$v]}"
-       [ "$(grep -h "shrinking ISR: broker $v " "$TMP"/broker-*.log | wc -l)" -gt "$shrinks" ] &&
-         DONE[isr_shrunk]=$(( ${DONE[isr_shrunk]:-0} + 1 )) ;;
+       for _ in $(seq 1 15); do  # the leader's log line may reach the file a moment later
+         [ "$(grep -h "shrinking ISR: broker $v " "$TMP"/broker-*.log | wc -l)" -gt "$shrinks" ] &&
+           { DONE[isr_shrunk]=$(( ${DONE[isr_shrunk]:-0} + 1 )); break; }
+         sleep 0.2
+       done ;;
     4) v=$((RANDOM % 3 + 1))
        echo "     round $round: SIGSTOP broker $v for 5 s (> zookeeper.session.timeout.ms)"; name=expire_session
        kill -STOP "${PIDS[$v]}"; sleep 5; kill -CONT "${PIDS[$v]}"
        for _ in $(seq 1 30); do grep -q "session expired" "$TMP/broker-$v.log" && break; sleep 0.2; done
        grep -q "session expired" "$TMP/broker-$v.log" && DONE[session_expired]=$(( ${DONE[session_expired]:-0} + 1 ))
+       # It exits by itself (status 75) for its supervisor to restart it.
+       for _ in $(seq 1 150); do kill -0 "${PIDS[$v]}" 2>/dev/null || break; sleep 0.2; done
+       kill -0 "${PIDS[$v]}" 2>/dev/null || { wait "${PIDS[$v]}"; [ $? -eq 75 ] &&
+         DONE[exited_75]=$(( ${DONE[exited_75]:-0} + 1 )); }
        restart "$v" ;;
   esac
   DONE[$name]=$(( ${DONE[$name]:-0} + 1 ))
+  supervise
   if ! wait_healthy; then
     unhealthy=$((unhealthy + 1))
     echo "     cluster did not recover full ISRs within 40 s after round $round"
@@ -112,6 +129,9 @@ echo "     faults:$faults"
   ok "a leader shrank the ISR in ${DONE[isr_shrunk]:-0} of ${DONE[pause_lag]:-0} pauses" || bad "no ISR shrink on lag"
 [ "${DONE[session_expired]:-0}" -ge 1 ] || [ "${DONE[expire_session]:-0}" -eq 0 ] &&
   ok "ZooKeeper session expiry seen ${DONE[session_expired]:-0} time(s)" || bad "no session expired"
+[ "${DONE[exited_75]:-0}" -eq "${DONE[session_expired]:-0}" ] &&
+  ok "each broker whose session expired exited with status 75 (${DONE[exited_75]:-0})" ||
+  bad "${DONE[exited_75]:-0} of ${DONE[session_expired]:-0} expired brokers exited with status 75"
 wait_healthy || bad "final ISRs not full"
 stop_all
 for p in 0 1 2; do for b in 1 2 3; do dump_partition "$b" chaos "$p" >"$TMP/dump-p$p-b$b.txt"; done; done

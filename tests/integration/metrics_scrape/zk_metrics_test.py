@@ -137,7 +137,7 @@ def main():
         print('info: leader-side follower lag series (followers in other processes): %s' % lag)
         expands0 = total(s, 'meridian_partition_isr_expands_total', topic=TOPIC)
         # The frozen broker's session expired (that is what shrank the ISR: the controller drops
-        # a broker whose session ends); like Kafka it must be restarted to rejoin.
+        # a broker whose session ends); it exits (status 75) for its supervisor to restart it.
         procs[follower].send_signal(signal.SIGCONT)
         procs[follower].kill()
         procs[follower].wait()
