@@ -7,9 +7,12 @@
 #   4. long-poll consume of what run 2 wrote: the stateless GET .../partitions/{p}/records (one
 #      keep-alive connection per partition) and one v2 consumer instance (GET .../records with
 #      timeout), each for DURATION, MB/s of record values 
-#   5. INSTANCES idle v2 consumer instances created and held: RSS growth of the process per one
+#   5. INSTANCES idle v2 consumer instances created and held, in a FRESH `meridian dev`
+#      (1 broker, nothing else done in it): RSS sampled before, at INSTANCES/2 and at INSTANCES;
+#      KiB per instance from the second half (the slope, free of one-time allocations), with
+#      the RSS drift of an idle second before as the noise figure
 #   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), THREADS (2),
-#                                            INSTANCES (2000; 0 skips 4 and 5)
+#                                            INSTANCES (20000; 0 skips 4 and 5)
 # Prints a markdown table for bench/RESULTS.md, with the load average (the machine is shared) and
 # the CPU time the server process spent per request (from /proc: comparable under load too).
 set -uo pipefail
@@ -20,7 +23,7 @@ BARE=$BUILD/bench/bare_beast
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
-INSTANCES=${INSTANCES:-2000}
+INSTANCES=${INSTANCES:-20000}
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -173,14 +176,26 @@ def rss_kib():
 
 
 def idle(n):
+    # Run against a fresh process: one-time allocations (the first instance, the HTTP path) are
+    # made by a warm-up instance, created and deleted, before the first sample.
     c = conn()
+    st, data = call(c, "POST", "/consumers/bench-warm", {"name": "w", "format": "binary"})
+    assert st == 200, (st, data)
+    st, _ = call(c, "DELETE", "/consumers/bench-warm/instances/w")
+    assert st == 204, st
+    time.sleep(1)
+    idle0 = rss_kib()
+    time.sleep(1)
     before = rss_kib()
     start = time.monotonic()
-    created = 0
+    created, half, mid = 0, n // 2, None
     for i in range(n):
         st, data = call(c, "POST", "/consumers/bench-idle", {"name": "i%d" % i, "format": "binary"})
         assert st == 200, (st, data)
         created += 1
+        if created == half:
+            time.sleep(0.5)
+            mid = rss_kib()
         if time.monotonic() - start > 120:
             break
     took = time.monotonic() - start
@@ -190,8 +205,18 @@ def idle(n):
     for i in (0, created - 1):
         st, _ = call(c, "GET", "/consumers/bench-idle/instances/i%d/subscription" % i)
         assert st == 200, ("instance i%d gone" % i, st)
-    return created, (after - before) / created, took, before, after
+    slope = (after - mid) / (created - half) if mid is not None and created > half else 0.0
+    return created, took, before, mid or 0, after, (after - before) / created, slope, before - idle0
 
+
+if len(sys.argv) > 7 and sys.argv[7] == "idle":
+    created, took, before, mid, after, per, slope, drift = idle(instances)
+    print("| idle v2 consumer instances held, fresh `meridian dev --brokers 1` | %d (created in "
+          "%.1f s) | RSS %.1f -> %.1f -> %.1f MiB (0, %d, %d) | **%.2f KiB per instance** "
+          "(second half; %.2f KiB over all) | | idle RSS drift %+d KiB/s |"
+          % (created, took, before / 1024, mid / 1024, after / 1024, created // 2, created,
+             slope, per, drift))
+    sys.exit(0)
 
 mbs, n = stateless()
 print("| long-poll consume, stateless GET /topics/%s/partitions/{p}/records, %d conns | %.1f MB/s "
@@ -199,9 +224,6 @@ print("| long-poll consume, stateless GET /topics/%s/partitions/{p}/records, %d 
 mbs, n = instance()
 print("| long-poll consume, one v2 consumer instance (GET .../records?timeout=1000) | %.1f MB/s "
       "(%d requests) | | | | |" % (mbs, n))
-created, per, took, before, after = idle(instances)
-print("| idle v2 consumer instances held | %d (created in %.1f s) | RSS %.1f -> %.1f MiB | "
-      "%.0f bytes per instance | | |" % (created, took, before / 1024, after / 1024, per * 1024))
 PY
 
 run() {  # run NAME URL SCRIPT CONNS PID -> "reqs errors p50us p99us cpu_ticks_of_PID"
@@ -220,13 +242,35 @@ if [ "$INSTANCES" -gt 0 ]; then
   consume=$(timeout 300 /usr/bin/python3 "$TMP/consume.py" "$GW" b100 3 "$secs" \
     "$INSTANCES" "$DEV_PID" 2>"$TMP/consume.err") || { echo "consume bench failed"; cat "$TMP/consume.err"; }
 fi
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 # Verify: every acknowledged record is in the log (end offsets sum >= acknowledged requests).
 ends=0
 for p in 0 1 2; do
   e=$(curl -s "$GW/topics/b1/partitions/$p/offsets" | sed -n 's/.*"end_offset":\([0-9]*\).*/\1/p')
   ends=$((ends + ${e:-0}))
 done
+idle=""
+if [ "$INSTANCES" -gt 0 ]; then
+  # Idle instances in a fresh process: the run above freed memory malloc would hand out again.
+  kill "$DEV_PID" 2>/dev/null
+  wait "$DEV_PID" 2>/dev/null
+  "$MERIDIAN" dev --brokers 1 --port 0 --gateway-port 0 --admin-port 0 --data-dir "$TMP/idle" \
+    >"$TMP/idle.out" 2>"$TMP/idle.err" &
+  IDLE_PID=$!
+  PIDS+=("$IDLE_PID")
+  IGW=""
+  for _ in $(seq 1 100); do
+    IGW=$(sed -n 's/.*gateway \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$TMP/idle.out")
+    [ -n "$IGW" ] && break
+    sleep 0.1
+  done
+  if [ -n "$IGW" ]; then
+    idle=$(timeout 300 /usr/bin/python3 "$TMP/consume.py" "$IGW" none 0 0 "$INSTANCES" \
+      "$IDLE_PID" idle 2>"$TMP/idle.py.err") || { echo "idle-instance bench failed"; cat "$TMP/idle.py.err"; }
+  else
+    echo "fresh meridian dev did not start"; cat "$TMP/idle.err"
+  fi
+fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo
 echo "| scenario (loopback, $THREADS gateway threads, wrk ${DURATION}) | requests/s | p50 | p99 | errors | server CPU per request |"
@@ -236,6 +280,7 @@ awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS"
 awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" -v t="$cb" -v u="$tick_us" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d | %.0f us |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e, t*u/(n>0?n:1)}'
 awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" -v t="$c0" -v u="$tick_us" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
 [ -n "$consume" ] && echo "$consume"
+[ -n "$idle" ] && echo "$idle"
 echo
 echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
 echo "b1 end offsets sum: $ends (>= acknowledged single-record requests: $((n1 - e1)) + 1 warm-up)"

@@ -1,7 +1,7 @@
 #pragma once
 // ProduceService over cluster/client: the gateway's produce routes backed by a real cluster.
 // The client has its own io_context and thread (cluster/client wants one executor for a Client
-// and its Producer); a handler hops there with co_spawn and the answer is posted back to the
+// and its Producer); a handler hops there with one post and the answer is posted back to the
 // connection's strand, so the gateway's strands never touch client state.
 //
 // Errors (whole request): unknown topic (when not auto-created) -> topic_not_found (40401),
@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -62,6 +63,11 @@ class ClusterProduceService final : public ProduceService {
   boost::asio::awaitable<Outcome> produce_on_client(std::string topic,
                                                     std::optional<PartitionId> partition,
                                                     ProduceRequest request);
+  // On the client thread: appends the records with Producer::try_send when the topic's
+  // metadata is cached (no coroutine per request or record), else runs produce_on_client.
+  // `done` is called once, on the client thread.
+  void start_on_client(std::string topic, std::optional<PartitionId> partition,
+                       ProduceRequest request, std::function<void(Outcome)> done);
 
   ClusterServiceOptions options_;
   std::unique_ptr<boost::asio::io_context> ioc_;

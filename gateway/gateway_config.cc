@@ -45,6 +45,8 @@ std::vector<KeySpec> primary_keys() {
        "Body bytes per second per client IP (0: none).", 0, INT64_MAX},
       {"streaming.connection.max.duration.ms", Type::kInt, "86400000",
        "v3 streaming produce connection cap.", 1, INT64_MAX},
+      {"streaming.connection.max.duration.grace.period.ms", Type::kInt, "500",
+       "After the cap, records already sent are still answered for this long.", 0, 10000},
       {"api.v3.produce.batch.maximum.entries", Type::kInt, "10000",
        "Entries allowed in records:batch.", 1, 1000000},
   };
@@ -210,6 +212,8 @@ GatewayConfig GatewayConfig::from_values(const config::Values& v) {
   c.rate_limit.bytes_per_sec = static_cast<double>(integer("rate.limit.bytes.per.sec"));
   c.streaming_connection_max_duration =
       std::chrono::milliseconds(integer("streaming.connection.max.duration.ms"));
+  c.streaming_connection_max_duration_grace_period =
+      std::chrono::milliseconds(integer("streaming.connection.max.duration.grace.period.ms"));
   c.produce_batch_max_entries =
       static_cast<size_t>(integer("api.v3.produce.batch.maximum.entries"));
   return c;
@@ -226,6 +230,7 @@ ServerOptions GatewayConfig::server_options() const {
   o.idle_timeout = idle_timeout;
   o.rate_limit = rate_limit;
   o.stream_max_duration = streaming_connection_max_duration;
+  o.stream_grace_period = streaming_connection_max_duration_grace_period;
   return o;
 }
 

@@ -43,6 +43,7 @@ struct GatewayConfig {
   std::chrono::milliseconds shutdown_drain{10000};
   RateLimitOptions rate_limit;
   std::chrono::milliseconds streaming_connection_max_duration{86400000};
+  std::chrono::milliseconds streaming_connection_max_duration_grace_period{500};
   size_t produce_batch_max_entries = 10000;
 
   // The server options for the first listener.

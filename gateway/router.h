@@ -64,9 +64,12 @@ struct StreamContext {
   std::chrono::milliseconds read_timeout;   // between two reads of the body
   std::chrono::milliseconds write_timeout;  // per write
   size_t record_limit;                      // largest single record (the server's body_limit)
-  // streaming.connection.max.duration.ms: the stream stops reading after this long, answers the
-  // records it has and ends the response.
+  // streaming.connection.max.duration.ms: after this long a record that arrives is answered
+  // 408 instead of produced (Confluent's "open for longer than allowed").
   std::chrono::milliseconds max_duration{86400000};
+  // streaming.connection.max.duration.grace.period.ms: how long after max_duration the records
+  // read before it are still answered; then the connection closes, answered or not.
+  std::chrono::milliseconds grace_period{500};
 };
 // Returns true when the connection may serve another request (body fully read, reply ended).
 using StreamHandler = std::function<boost::asio::awaitable<bool>(StreamContext&)>;

@@ -362,7 +362,7 @@ asio::awaitable<bool> Server::serve_stream(beast::tcp_stream& stream, beast::fla
                     std::move(match->params),      match->query,
                     remote,          options_.read_timeout,
                     options_.write_timeout,        options_.body_limit,
-                    options_.stream_max_duration};
+                    options_.stream_max_duration,  options_.stream_grace_period};
   bool keep_alive = false;
   try {
     keep_alive = co_await (*match->handler)(ctx);

@@ -55,6 +55,8 @@ struct ServerOptions {
   RateLimitOptions rate_limit;
   // How long one v3 streaming produce request may last (streaming.connection.max.duration.ms).
   std::chrono::milliseconds stream_max_duration{86400000};
+  // streaming.connection.max.duration.grace.period.ms (Confluent: default 500, at most 10 s).
+  std::chrono::milliseconds stream_grace_period{500};
   RequestObserver observer;  // per-request metrics hook; empty: none
 };
 

@@ -102,33 +102,34 @@ Producer::~Producer() = default;
 
 const ProducerOptions& Producer::options() const noexcept { return state_->options; }
 
-asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
-  auto s = state_;
-  auto metadata = s->client.cached_metadata();
-  auto topic = metadata->topics.find(record.topic);
-  if (topic != metadata->topics.end() && !topic->second.partitions.empty()) {
-    s->partition_counts[record.topic] = static_cast<int32_t>(topic->second.partitions.size());
-  } else if (!s->partition_counts.contains(record.topic)) {
-    // Only a topic never seen waits here: a topic that briefly drops out of the cache (a
-    // broker answering UNKNOWN_TOPIC_OR_PARTITION while it restarts) must not suspend send(),
-    // or concurrent callers would resume, and append, in a different order than they called.
-    std::vector<std::string> wanted{record.topic};
-    auto refreshed = co_await s->client.metadata(std::move(wanted));
-    if (!refreshed) {
-      co_return refreshed.error();
-    }
-    auto found = (*refreshed)->topics.find(record.topic);
-    if (found == (*refreshed)->topics.end() || found->second.partitions.empty()) {
-      co_return make_error_code(errc::unknown_topic);
-    }
-    s->partition_counts[record.topic] = static_cast<int32_t>(found->second.partitions.size());
+namespace {
+
+// The topic's partition count from the cached metadata (remembered), or the last one known.
+std::optional<int32_t> known_partition_count(Producer::State& s, const std::string& topic) {
+  auto metadata = s.client.cached_metadata();
+  auto it = metadata->topics.find(topic);
+  if (it != metadata->topics.end() && !it->second.partitions.empty()) {
+    const auto n = static_cast<int32_t>(it->second.partitions.size());
+    s.partition_counts[topic] = n;
+    return n;
   }
-  const int32_t count = s->partition_counts[record.topic];
+  auto known = s.partition_counts.find(topic);
+  if (known == s.partition_counts.end()) {
+    return std::nullopt;
+  }
+  return known->second;
+}
+
+// Appends the record to its partition's open batch (no suspension: concurrent callers append
+// in call order) and returns its waiter; `callback`, if any, moves to the waiter (not on error).
+Result<std::shared_ptr<detail::RecordWaiter>> append(const std::shared_ptr<Producer::State>& s,
+                                                     ProducerRecord& record, int32_t count,
+                                                     Producer::SendCallback& callback) {
   int32_t partition = 0;
   if (record.partition) {
     partition = record.partition->value;
     if (partition < 0 || partition >= count) {
-      co_return make_error_code(errc::unknown_partition);
+      return make_error_code(errc::unknown_partition);
     }
   } else if (record.key) {
     partition = partition_for_key(*record.key, count);
@@ -158,11 +159,52 @@ asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
   }
   queue.open->builder.append(timestamp, k, v, record.headers);
   auto waiter = std::make_shared<detail::RecordWaiter>(s->client.executor());
+  waiter->callback = std::move(callback);
   queue.open->waiters.push_back(waiter);
   queue.open->timestamps.push_back(timestamp);
   if (queue.open->builder.size_bytes() >= s->options.batch_size) {
     seal(s, key);
   }
+  return waiter;
+}
+
+}  // namespace
+
+bool Producer::try_send(ProducerRecord& record, SendCallback done) {
+  auto count = known_partition_count(*state_, record.topic);
+  if (!count) {
+    return false;
+  }
+  auto appended = append(state_, record, *count, done);
+  if (!appended) {
+    done(appended.error());
+  }
+  return true;
+}
+
+asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
+  auto s = state_;
+  if (!known_partition_count(*s, record.topic)) {
+    // Only a topic never seen waits here: a topic that briefly drops out of the cache (a
+    // broker answering UNKNOWN_TOPIC_OR_PARTITION while it restarts) must not suspend send(),
+    // or concurrent callers would resume, and append, in a different order than they called.
+    std::vector<std::string> wanted{record.topic};
+    auto refreshed = co_await s->client.metadata(std::move(wanted));
+    if (!refreshed) {
+      co_return refreshed.error();
+    }
+    auto found = (*refreshed)->topics.find(record.topic);
+    if (found == (*refreshed)->topics.end() || found->second.partitions.empty()) {
+      co_return make_error_code(errc::unknown_topic);
+    }
+    s->partition_counts[record.topic] = static_cast<int32_t>(found->second.partitions.size());
+  }
+  Producer::SendCallback none;
+  auto appended = append(s, record, s->partition_counts[record.topic], none);
+  if (!appended) {
+    co_return appended.error();
+  }
+  auto waiter = std::move(*appended);
   co_await wait_for(waiter);
   co_return std::move(*waiter->result);
 }

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,13 @@ class Producer {
   // Completes when the record's batch is acknowledged (or failed). Pass the record as a named
   // variable (std::move(record)), never a temporary: g++ 12 coroutine bug.
   boost::asio::awaitable<Result<RecordMetadata>> send(ProducerRecord record);
+  // send() without a coroutine per record, for callers that hand over many records (the REST
+  // gateway): appends the record now and calls `done` on the Client's executor once its batch
+  // is answered (or at once with unknown_partition). Must be called on the Client's executor.
+  // Returns false, record untouched and `done` not called, when the topic's partition count is
+  // not known yet (only send() may wait for a Metadata answer).
+  using SendCallback = std::function<void(Result<RecordMetadata>)>;
+  bool try_send(ProducerRecord& record, SendCallback done);
   // Sends every open batch now and waits until everything sent so far is acknowledged.
   boost::asio::awaitable<void> flush();
 

@@ -205,10 +205,13 @@ struct StreamState {
   bool input_done = false;
   bool failed = false;  // a write failed: stop reading
   bool writer_done = false;
-  // streaming.connection.max.duration.ms: once reached the reader takes no more input. The
-  // pending read is cancelled by whoever finds no write outstanding (tcp_stream::cancel would
-  // abort a write too), so `cancel_read` hands that job to the writer while it writes.
+  // streaming.connection.max.duration.ms: once reached (`expired`) each record read is answered
+  // 408 instead of produced; the grace period later (`closing`) the reader stops and the writer
+  // ends the response, or drops the connection if a report is still missing. The pending read is
+  // cancelled by whoever finds no write outstanding (tcp_stream::cancel would abort a write
+  // too), so `cancel_read` hands that job to the writer while it writes.
   bool expired = false;
+  bool closing = false;
   bool writing = false;
   bool cancel_read = false;
   // Timers as condition variables (cancel() signals). Every waiter re-checks state before it
@@ -216,7 +219,7 @@ struct StreamState {
   asio::steady_timer wake;      // writer: a report is ready or the input ended
   asio::steady_timer space;     // reader: the window has room again
   asio::steady_timer finished;  // handler: the writer is done
-  asio::steady_timer deadline;  // the stream's maximum duration
+  asio::steady_timer deadline;  // the stream's maximum duration, then the grace period
 };
 
 asio::awaitable<void> wait_signal(asio::steady_timer& timer) {
@@ -254,6 +257,10 @@ asio::awaitable<void> write_reports(beast::tcp_stream& stream, std::shared_ptr<S
         stream.cancel();  // only the reader's read is outstanding now
       }
       continue;
+    }
+    if (st->closing && !st->slots.empty()) {
+      st->failed = true;  // grace period over with a report missing: no clean end
+      break;
     }
     if (st->input_done && st->slots.empty()) {
       stream.expires_after(timeout);
@@ -295,21 +302,43 @@ void launch_record(std::shared_ptr<StreamState> st, ProduceService& service,
   asio::co_spawn(ex, std::move(work), asio::detached);
 }
 
-// Ends the input at the stream's maximum duration: records already read are still answered.
+// The stream's maximum duration, then its grace period, as the Confluent REST Proxy: after
+// `after` records still arriving are answered 408; records read before keep being produced and
+// answered for `grace`; then the input stops and the response ends (or the connection drops if
+// a report is still missing: those records' fate is unknown to the client, as on any failure).
 asio::awaitable<void> expire_stream(beast::tcp_stream& stream, std::shared_ptr<StreamState> st,
-                                    std::chrono::milliseconds after) {
+                                    std::chrono::milliseconds after,
+                                    std::chrono::milliseconds grace) {
   st->deadline.expires_after(after);
   auto [ec] = co_await st->deadline.async_wait(kTuple);
   if (ec || st->input_done || st->failed) {
     co_return;  // cancelled, or the handler is past reading (the stream may be gone)
   }
   st->expired = true;
+  st->deadline.expires_after(grace);
+  auto [gec] = co_await st->deadline.async_wait(kTuple);
+  if (gec || st->writer_done) {
+    co_return;  // everything was answered in time (the stream may be gone)
+  }
+  st->closing = true;
+  st->wake.cancel();
   st->space.cancel();
+  if (st->input_done) {
+    co_return;  // the handler waits for the writer only: no read to cancel
+  }
   if (st->writing) {
     st->cancel_read = true;
   } else {
     stream.cancel();
   }
+}
+
+// The report of a record that arrived after streaming.connection.max.duration.ms (Confluent's
+// StatusCodeException REQUEST_TIMEOUT text).
+std::string late_record_report() {
+  return render_error_body(api_error(
+      errc::request_timeout,
+      "Streaming connection open for longer than allowed: Connection will be closed."));
 }
 
 // Reads the chunked body and launches each whole record. True: the body ended cleanly.
@@ -334,7 +363,12 @@ asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
     std::string_view value;
     auto next = splitter.next(value);
     if (next == JsonValueSplitter::Next::kValue) {
-      launch_record(st, service, topic, value);
+      if (st->expired) {
+        st->slots.emplace_back(late_record_report());
+        st->wake.cancel();
+      } else {
+        launch_record(st, service, topic, value);
+      }
       continue;
     }
     if (next == JsonValueSplitter::Next::kTooLarge) {
@@ -343,7 +377,7 @@ asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
           "Record larger than " + std::to_string(ctx.record_limit) + " bytes.")));
       co_return false;
     }
-    if (st->expired && !ctx.parser.is_done()) {
+    if (st->closing && !ctx.parser.is_done()) {
       co_return false;  // a partial record is dropped unanswered; the connection closes
     }
     if (ctx.parser.is_done()) {
@@ -356,8 +390,9 @@ asio::awaitable<bool> read_records(StreamContext& ctx, ProduceService& service,
     }
     ctx.stream.expires_after(ctx.read_timeout);
     auto [ec, n] = co_await http::async_read_some(ctx.stream, ctx.buffer, ctx.parser, kTuple);
-    if (ec && !st->expired) {
-      co_return false;  // the client went away, timed out or sent bad chunk framing
+    if (ec) {
+      co_return false;  // the client went away, timed out, sent bad chunk framing or the grace
+                        // period ended (closing)
     }
   }
 }
@@ -391,18 +426,22 @@ asio::awaitable<bool> produce_v3_stream(StreamContext& ctx, ProduceService& serv
     co_await write_reports(stream, st, timeout);
   };
   asio::co_spawn(ex, std::move(writer), asio::detached);
-  auto expiry = [st, &stream = ctx.stream, after = ctx.max_duration]() -> asio::awaitable<void> {
-    co_await expire_stream(stream, st, after);
+  auto expiry = [st, &stream = ctx.stream, after = ctx.max_duration,
+                 grace = ctx.grace_period]() -> asio::awaitable<void> {
+    co_await expire_stream(stream, st, after, grace);
   };
   asio::co_spawn(ex, std::move(expiry), asio::detached);
   bool complete = co_await read_records(ctx, service, st);
   st->input_done = true;
-  st->deadline.cancel();
+  if (!st->expired) {
+    st->deadline.cancel();  // past it, the grace period still bounds the wait for reports
+  }
   st->wake.cancel();
   while (!st->writer_done) {
     co_await wait_signal(st->finished);
   }
-  co_return complete && !st->failed && req.keep_alive();
+  st->deadline.cancel();
+  co_return complete && !st->failed && !st->expired && req.keep_alive();
 }
 
 }  // namespace

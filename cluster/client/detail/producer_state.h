@@ -23,17 +23,23 @@ namespace detail {
 inline constexpr auto kProducerUseTuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 // One send() parked until its batch is answered; the timer is the wake-up signal (cancelled
-// when `result` is set), so any number of coroutines (send, flush) can wait on it.
+// when `result` is set), so any number of coroutines (send, flush) can wait on it. A record of
+// try_send() has a `callback` instead of a waiting coroutine (flush still waits on the timer).
 struct RecordWaiter {
   explicit RecordWaiter(const boost::asio::any_io_executor& ex) : timer(ex) {
     timer.expires_at(boost::asio::steady_timer::time_point::max());
   }
   void complete(Result<RecordMetadata> r) {
-    result = std::move(r);
+    result = r;
     timer.cancel();
+    if (callback) {
+      auto cb = std::move(callback);
+      cb(std::move(r));
+    }
   }
   boost::asio::steady_timer timer;
   std::optional<Result<RecordMetadata>> result;
+  std::function<void(Result<RecordMetadata>)> callback;
 };
 
 struct Batch {

@@ -28,13 +28,15 @@ namespace beast = boost::beast;
 using test::Connection;
 
 // Offsets in completion order; a value "slow" takes 300 ms (so later records finish first and
-// the reports must still come out in request order), a value "fail" fails with 50002.
+// the reports must still come out in request order), "glacial" 2 s, a value "fail" fails with
+// 50002.
 class FakeProduceService final : public ProduceService {
  public:
   asio::awaitable<ApiResult<ProduceResponse>> produce(std::string, std::optional<PartitionId>,
                                                       ProduceRequest request) override {
-    bool slow = !request.records.empty() && request.records[0].value == "slow";
-    asio::steady_timer t(co_await asio::this_coro::executor, slow ? 300ms : 5ms);
+    const auto& first = request.records.empty() ? std::nullopt : request.records[0].value;
+    const auto delay = first == "slow" ? 300ms : first == "glacial" ? 2000ms : 5ms;
+    asio::steady_timer t(co_await asio::this_coro::executor, delay);
     co_await t.async_wait(asio::use_awaitable);
     ProduceResponse out;
     for (const auto& r : request.records) {
@@ -254,17 +256,20 @@ TEST_F(GatewayStream, WrongContentTypeOrClusterIsAPlainError) {
   EXPECT_EQ(r->result_int(), 415u);
 }
 
-// streaming.connection.max.duration.ms: at the deadline the server stops reading, answers every
-// record it already has (one still being produced included), ends the response and closes.
+// streaming.connection.max.duration.ms: at the deadline the server stops producing what it
+// reads (408 reports), answers every record it already had (one still being produced included)
+// during streaming.connection.max.duration.grace.period.ms, ends the response and closes.
 class GatewayStreamDeadline : public GatewayStream {
  protected:
-  void SetUp() override {
+  void SetUp() override { start(500ms); }
+  void start(std::chrono::milliseconds grace) {
     ServerOptions o;
     o.host = "127.0.0.1";
     o.port = 0;
     o.threads = 2;
     o.read_timeout = 5s;
     o.stream_max_duration = 600ms;
+    o.stream_grace_period = grace;
     Router router;
     add_produce_routes(router, produce_);
     server_ = std::make_unique<Server>(o, std::move(router), [] { return Readiness{true, ""}; });
@@ -293,6 +298,82 @@ TEST_F(GatewayStreamDeadline, EndsTheStreamAfterAnsweringWhatItRead) {
   EXPECT_EQ(got[1]["value"]["size"], 4);
   EXPECT_GE(took, 600ms);
   EXPECT_LT(took, 3s);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+class GatewayStreamGrace : public GatewayStreamDeadline {
+ protected:
+  void SetUp() override {}
+};
+
+// Confluent's grace period: a record sent after the deadline gets a 408 report (not produced);
+// one sent before it is produced and answered; the response ends when the grace period does.
+TEST_F(GatewayStreamGrace, LateRecordsGet408AndEarlierOnesAreAnswered) {
+  start(1500ms);
+  const auto start_at = std::chrono::steady_clock::now();
+  Connection c(port_, 6s);
+  ASSERT_TRUE(c.send(kHead + chunk(record("a"))));
+  StreamReader reader(c);
+  ASSERT_TRUE(reader.ok());
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(c.send(chunk(record("slow"))));  // read before the deadline, answered after it
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(c.send(chunk(record("late"))));  // after the deadline
+  auto got = reader.lines(3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0]["error_code"], 200);
+  EXPECT_EQ(got[1]["error_code"], 200) << got[1];
+  EXPECT_EQ(got[1]["value"]["size"], 4);
+  EXPECT_EQ(got[2]["error_code"], 408) << got[2];
+  EXPECT_NE(got[2]["message"].get<std::string>().find("longer than allowed"), std::string::npos);
+  EXPECT_TRUE(reader.finish());  // every report in: a clean end when the grace period is over
+  const auto took = std::chrono::steady_clock::now() - start_at;
+  EXPECT_GE(took, 2000ms);  // 600 ms + 1500 ms: the stream stayed open for the grace period
+  EXPECT_LT(took, 4500ms);
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(produce_.next_.load(), 2);  // the late record was never produced
+}
+
+// A report still missing when the grace period ends: the connection drops without the last
+// chunk (the client cannot take the stream for complete), without waiting for the record.
+TEST_F(GatewayStreamGrace, GraceOverWithAReportMissingDropsTheConnection) {
+  start(200ms);
+  const auto start_at = std::chrono::steady_clock::now();
+  Connection c(port_, 6s);
+  ASSERT_TRUE(c.send(kHead + chunk(record("a"))));
+  StreamReader reader(c);
+  ASSERT_TRUE(reader.ok());
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(c.send(chunk(record("glacial"))));  // answered 2 s later, after the grace period
+  EXPECT_FALSE(reader.finish());
+  const auto took = std::chrono::steady_clock::now() - start_at;
+  EXPECT_GE(took, 800ms);
+  EXPECT_LT(took, 2000ms);
+  auto got = reader.lines(2);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["error_code"], 200);
+}
+
+// The body ends during the grace period: the response ends once the reports are in, without
+// waiting for the rest of the grace period; the connection still closes (it outlived its cap).
+TEST_F(GatewayStreamGrace, BodyEndingInTheGracePeriodEndsTheResponseEarly) {
+  start(3000ms);
+  const auto start_at = std::chrono::steady_clock::now();
+  Connection c(port_, 6s);
+  ASSERT_TRUE(c.send(kHead + chunk(record("a"))));
+  StreamReader reader(c);
+  ASSERT_TRUE(reader.ok());
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(c.send(chunk(record("glacial"))));  // answered at about 2.3 s, in the grace period
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(c.send("0\r\n\r\n"));  // after the deadline
+  EXPECT_TRUE(reader.finish());
+  const auto took = std::chrono::steady_clock::now() - start_at;
+  EXPECT_GE(took, 2200ms);
+  EXPECT_LT(took, 3300ms);  // not 600 ms + 3000 ms
+  auto got = reader.lines(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1]["error_code"], 200) << got[1];
   EXPECT_TRUE(c.closed_by_peer());
 }
 

@@ -41,8 +41,10 @@ TEST(GatewayConfig, ConfluentDefaults) {
   EXPECT_FALSE(c.rate_limit.enabled);
   EXPECT_EQ(c.rate_limit.requests_per_sec, 50);
   EXPECT_EQ(c.streaming_connection_max_duration.count(), 86400000);
+  EXPECT_EQ(c.streaming_connection_max_duration_grace_period.count(), 500);
   auto s = c.server_options();
   EXPECT_EQ(s.port, 8082);
+  EXPECT_EQ(s.stream_grace_period.count(), 500);
   EXPECT_EQ(s.body_limit, c.body_limit_bytes);
 }
 
@@ -53,7 +55,8 @@ TEST(GatewayConfig, DottedAndUnderscoreAndRedpandaNames) {
       "brokers: a:9092,b:9092\n"
       "rate.limit.enable: true\n"
       "rate:\n  limit:\n    permits:\n      per:\n        sec: 7\n"
-      "threads: 4\n");
+      "threads: 4\n"
+      "streaming.connection.max.duration.grace.period.ms: 2500\n");
   GatewayConfig c = load_gateway_config(options({}, path));
   EXPECT_EQ(c.consumer_request_timeout.count(), 2500);
   EXPECT_EQ(c.listeners[0].host, "127.0.0.1");
@@ -62,6 +65,7 @@ TEST(GatewayConfig, DottedAndUnderscoreAndRedpandaNames) {
   EXPECT_TRUE(c.rate_limit.enabled);
   EXPECT_EQ(c.rate_limit.requests_per_sec, 7);
   EXPECT_EQ(c.threads, 4);
+  EXPECT_EQ(c.server_options().stream_grace_period.count(), 2500);
   unlink(path.c_str());
 }
 
