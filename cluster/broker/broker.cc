@@ -177,7 +177,9 @@ Result<void> Broker::start() {
     return std::pair{effective->log, effective->partition};
   };
   d.replicas = std::make_unique<ReplicaManager>(d.io.get_executor(), rm, *d.isr_writer,
-                                                [&d] { d.dispatcher->notify_data(); });
+                                                [&d](replication::DataEvent event) {
+                                                  d.dispatcher->notify_data(event);
+                                                });
   d.fetchers = std::make_unique<ReplicaFetcherManager>(d.io, config.broker_id, *d.replicas,
                                                        d.metadata);
   d.replicas->set_state_listener(

@@ -1,7 +1,8 @@
 #pragma once
-// DataNotifier: long-polling fetches wait here; any partition with news (an append, a HW move)
-// wakes them all and each re-reads its partitions. Cheap while concurrently waiting fetches are
-// a few per connection. Thread-safe.
+// DataNotifier: long-polling fetches wait here; any partition with news wakes them all and each
+// re-reads its partitions. Cheap while concurrently waiting fetches are a few per connection.
+// The dispatcher keeps two: follower fetches wait for appends, consumer fetches for HW moves.
+// Thread-safe.
 //
 // Each waiter owns a one-slot concurrent channel, not a timer that notify() cancels: notify()
 // runs on a partition strand while the waiter may still be between registering and starting

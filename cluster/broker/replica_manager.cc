@@ -60,7 +60,8 @@ void fsync_path(const fs::path& path, int flags) {
 }  // namespace
 
 ReplicaManager::ReplicaManager(asio::any_io_executor executor, ReplicaManagerOptions options,
-                               replication::IsrWriter& isr_writer, std::function<void()> on_data)
+                               replication::IsrWriter& isr_writer,
+                               std::function<void(replication::DataEvent)> on_data)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       isr_writer_(isr_writer),

@@ -61,7 +61,8 @@ class ReplicaManager {
  public:
   // `isr_writer` must outlive the manager; `on_data` is passed to every partition.
   ReplicaManager(boost::asio::any_io_executor executor, ReplicaManagerOptions options,
-                 replication::IsrWriter& isr_writer, std::function<void()> on_data);
+                 replication::IsrWriter& isr_writer,
+                 std::function<void(replication::DataEvent)> on_data);
   ~ReplicaManager();
 
   // Controller epoch fencing (Kafka's STALE_CONTROLLER_EPOCH): false when `epoch` is older than
@@ -114,7 +115,7 @@ class ReplicaManager {
   boost::asio::any_io_executor executor_;
   ReplicaManagerOptions options_;
   replication::IsrWriter& isr_writer_;
-  std::function<void()> on_data_;
+  std::function<void(replication::DataEvent)> on_data_;
   mutable std::mutex mutex_;
   std::map<TopicPartition, std::shared_ptr<replication::Partition>> partitions_;
   int32_t controller_epoch_ = -1;

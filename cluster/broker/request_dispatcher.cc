@@ -22,11 +22,21 @@ RequestDispatcher::RequestDispatcher(DispatcherOptions options, ReplicaManager& 
       replicas_(replicas),
       metadata_(metadata),
       admin_(admin),
-      notifier_(std::make_unique<DataNotifier>()) {}
+      notifier_(std::make_unique<DataNotifier>()),
+      replica_notifier_(std::make_unique<DataNotifier>()) {}
 
 RequestDispatcher::~RequestDispatcher() = default;
 
-void RequestDispatcher::notify_data() { notifier_->notify(); }
+void RequestDispatcher::notify_data(replication::DataEvent event) {
+  if (replication::has(event, replication::DataEvent::kAppended)) {
+    replica_notifier_->notify();
+  }
+  if (replication::has(event, replication::DataEvent::kHighWatermark)) {
+    notifier_->notify();
+  }
+}
+
+void RequestDispatcher::notify_data() { notify_data(replication::DataEvent::kBoth); }
 
 asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle(
     const ConnectionInfo& connection, std::span<uint8_t> frame) {

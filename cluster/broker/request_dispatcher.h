@@ -3,7 +3,7 @@
 // MetadataCache, and encodes the responses (the broker's RequestHandler for KafkaServer).
 // Handlers follow the gateway's rule: decode (pure), act (async, on partition strands), encode
 // (pure). One request's partitions are handled one after another; long-polling fetches wait on
-// a broker-wide DataNotifier that every partition pokes when data may have become readable.
+// two broker-wide DataNotifiers that every partition pokes when data may have become readable.
 //
 // Unknown API keys or versions: ApiVersions of any version gets the KIP-511 fallback; any other
 // request we cannot decode closes the connection (as Kafka does), with a log line and a counter.
@@ -96,7 +96,10 @@ class RequestDispatcher final : public RequestHandler {
   // Not thread-safe: call before the listener starts.
   void add_extension(RequestExtension& extension) { extensions_.push_back(&extension); }
 
-  // Wakes long-polling fetches; give this to ReplicaManager as its on_data callback.
+  // Wakes long-polling fetches; give this to ReplicaManager as its on_data callback. Follower
+  // fetches wake only on kAppended, consumer fetches only on kHighWatermark; the overload
+  // without an event wakes both.
+  void notify_data(replication::DataEvent event);
   void notify_data();
   const DispatcherCounters& counters() const noexcept { return counters_; }
 
@@ -116,7 +119,8 @@ class RequestDispatcher final : public RequestHandler {
   ReplicaManager& replicas_;
   MetadataCache& metadata_;
   TopicAdmin* admin_;
-  std::unique_ptr<DataNotifier> notifier_;
+  std::unique_ptr<DataNotifier> notifier_;          // consumers: the HW moved
+  std::unique_ptr<DataNotifier> replica_notifier_;  // followers: a leader appended
   DispatcherCounters counters_;
   std::vector<RequestExtension*> extensions_;
 };

@@ -241,8 +241,11 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_f
                        options_.max_fetch_wait);
   auto deadline = std::chrono::steady_clock::now() + wait;
   auto metadata = metadata_.get();
+  // A follower reads up to the LEO: only an append gives it more (a HW move, which its own and
+  // the other followers' fetches cause, would wake it for nothing).
+  DataNotifier& notifier = follower ? *replica_notifier_ : *notifier_;
   while (true) {
-    uint64_t generation = notifier_->generation();
+    uint64_t generation = notifier.generation();
     protocol::FetchResponseView response;
     std::vector<FetchedRecords> fetched;  // read from the log once the answer is encoded
     int64_t budget = request->max_bytes > 0 ? request->max_bytes : INT32_MAX;
@@ -290,7 +293,7 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> RequestDispatcher::handle_f
       counters_.fetch_bytes.fetch_add(total, std::memory_order_relaxed);
       co_return respond_fetch(ctx.header, response, std::move(fetched));
     }
-    co_await notifier_->wait(generation, deadline);
+    co_await notifier.wait(generation, deadline);
   }
 }
 

@@ -45,7 +45,8 @@ struct Partition::AckWaiter {
 
 Partition::Partition(asio::any_io_executor executor, std::string topic, PartitionId id,
                      BrokerId self, std::unique_ptr<log::PartitionLog> log,
-                     PartitionConfig config, IsrWriter& isr_writer, std::function<void()> on_data)
+                     PartitionConfig config, IsrWriter& isr_writer,
+                     std::function<void(DataEvent)> on_data)
     : strand_(asio::make_strand(executor)),
       topic_(std::move(topic)),
       id_(id),
@@ -195,9 +196,9 @@ Result<Partition::PendingAppend> Partition::do_append_only(std::span<uint8_t> ba
   }
   record_producers(batches);
   pending.result = {appended->first_offset, appended->last_offset, log_->log_start_offset()};
-  maybe_advance_hw();
+  bool hw_moved = maybe_advance_hw();
   publish_snapshot();
-  notify_data();
+  notify_appended(hw_moved);
   return pending;
 }
 
@@ -287,7 +288,7 @@ void Partition::update_follower(BrokerId follower, Offset fetch_offset) {
   f.last_fetch = t;
   if (maybe_advance_hw()) {
     publish_snapshot();
-    notify_data();
+    notify_data(DataEvent::kHighWatermark);
   }
   maybe_expand_isr(follower, fetch_offset);
 }
@@ -392,92 +393,12 @@ void Partition::propose_isr(std::vector<BrokerId> isr) {
       state_.partition_epoch = *written;
       // A smaller ISR may let the HW move (and release acks=all waiters).
       if (maybe_advance_hw()) {
-        notify_data();
+        notify_data(DataEvent::kHighWatermark);
       }
       publish_snapshot();
     }
   };
   asio::co_spawn(strand_, std::move(write), asio::detached);
-}
-
-asio::awaitable<Result<Offset>> Partition::append_as_follower(std::span<const uint8_t> batches,
-                                                              Offset leader_high_watermark,
-                                                              LeaderEpoch epoch) {
-  auto body = [this, batches, leader_high_watermark,
-               epoch]() -> asio::awaitable<Result<Offset>> {
-    if (role_ != Role::kFollower || stopped_) {
-      co_return make_error_code(errc::not_follower);
-    }
-    if (epoch != state_.leader_epoch) {
-      co_return make_error_code(errc::fenced_leader_epoch);
-    }
-    if (!batches.empty()) {
-      auto appended = log_->append_with_offsets(batches);
-      if (!appended) {
-        co_return appended.error();
-      }
-      record_producers(batches);
-    }
-    Offset new_hw = std::min(leader_high_watermark, leo());
-    if (new_hw > hw_) {
-      hw_ = new_hw;
-    }
-    publish_snapshot();
-    notify_data();
-    co_return leo();
-  };
-  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
-}
-
-asio::awaitable<Result<void>> Partition::truncate_to(Offset end) {
-  auto body = [this, end]() -> asio::awaitable<Result<void>> {
-    auto r = log_->truncate_to(end);
-    if (r) {
-      truncate_producers(end);
-      hw_ = std::min(hw_, leo());
-      publish_snapshot();
-    }
-    co_return r;
-  };
-  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
-}
-
-asio::awaitable<Result<void>> Partition::reset_to(Offset start) {
-  auto body = [this, start]() -> asio::awaitable<Result<void>> {
-    auto r = log_->truncate_fully_and_start_at(start);
-    if (r) {
-      truncate_producers(Offset(-1));  // nothing left: the table is empty
-      hw_ = start;
-      publish_snapshot();
-    }
-    co_return r;
-  };
-  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
-}
-
-asio::awaitable<Result<log::EpochEndOffset>> Partition::end_offset_for_epoch(
-    LeaderEpoch requested, std::optional<LeaderEpoch> current_epoch) {
-  auto body = [this, requested, current_epoch]() -> asio::awaitable<Result<log::EpochEndOffset>> {
-    if (auto ok = check_leader(current_epoch); !ok) {
-      co_return ok.error();
-    }
-    co_return leader_end_offset_for_epoch(requested);
-  };
-  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
-}
-
-asio::awaitable<std::optional<LeaderEpoch>> Partition::latest_local_epoch() {
-  auto body = [this]() -> asio::awaitable<std::optional<LeaderEpoch>> {
-    co_return log_->latest_epoch();
-  };
-  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
-}
-
-asio::awaitable<log::EpochEndOffset> Partition::local_end_offset_for_epoch(LeaderEpoch requested) {
-  auto body = [this, requested]() -> asio::awaitable<log::EpochEndOffset> {
-    co_return log_->end_offset_for_epoch(requested);
-  };
-  return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
 }
 
 asio::awaitable<Result<std::optional<log::TimestampOffset>>> Partition::offset_for_timestamp(
@@ -535,10 +456,14 @@ asio::awaitable<void> Partition::stop() {
   return asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
 }
 
-void Partition::notify_data() {
+void Partition::notify_data(DataEvent event) {
   if (on_data_) {
-    on_data_();
+    on_data_(event);
   }
+}
+
+void Partition::notify_appended(bool hw_moved) {
+  notify_data(hw_moved ? DataEvent::kBoth : DataEvent::kAppended);
 }
 
 void Partition::publish_snapshot() {

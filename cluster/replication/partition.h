@@ -96,6 +96,16 @@ struct MirrorAppendOptions {
   std::chrono::milliseconds timeout{30000};
 };
 
+// What an on_data call announces (bit flags). kAppended: the leader's log end moved, so a
+// follower's long-polling fetch has bytes to take. kHighWatermark: the HW moved (or a follower
+// appended), so a consumer may read more. Followers wait only for appends: waking them on every
+// HW move (each follower fetch moves it) re-read every partition for nothing (bench/RESULTS.md,
+// session 5).
+enum class DataEvent : uint8_t { kAppended = 1, kHighWatermark = 2, kBoth = 3 };
+inline bool has(DataEvent set, DataEvent flag) {
+  return (static_cast<uint8_t>(set) & static_cast<uint8_t>(flag)) != 0;
+}
+
 // A consistent view for metadata, metrics and tests; readable from any thread.
 struct PartitionSnapshot {
   Role role = Role::kNone;
@@ -110,10 +120,10 @@ struct PartitionSnapshot {
 class Partition {
  public:
   // `isr_writer` must outlive the partition. `on_data` is called (on the strand) whenever new
-  // data may be readable: an append, or a HW move; the broker wakes long-polling fetches.
+  // data may be readable (DataEvent says which); the broker wakes long-polling fetches.
   Partition(boost::asio::any_io_executor executor, std::string topic, PartitionId id,
             BrokerId self, std::unique_ptr<log::PartitionLog> log, PartitionConfig config,
-            IsrWriter& isr_writer, std::function<void()> on_data = {});
+            IsrWriter& isr_writer, std::function<void(DataEvent)> on_data = {});
   ~Partition();
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
@@ -224,7 +234,9 @@ class Partition {
   void maybe_expand_isr(BrokerId follower, Offset follower_leo);
   void propose_isr(std::vector<BrokerId> isr);
   void publish_snapshot();
-  void notify_data();
+  void notify_data(DataEvent event);
+  // After an append as leader: kAppended, plus kHighWatermark when the append moved the HW.
+  void notify_appended(bool hw_moved);
   Offset leo() const { return log_->log_end_offset(); }
   // partition_mirror.cc: the epoch bump after a mirror cut; the leader's OffsetsForLeaderEpoch.
   boost::asio::awaitable<Result<void>> bump_epoch_after_mirror_cut();
@@ -244,7 +256,7 @@ class Partition {
   std::unique_ptr<log::PartitionLog> log_;
   PartitionConfig config_;
   IsrWriter& isr_writer_;
-  std::function<void()> on_data_;
+  std::function<void(DataEvent)> on_data_;
   std::function<std::chrono::steady_clock::time_point()> clock_;
 
   Role role_ = Role::kNone;

@@ -97,9 +97,9 @@ asio::awaitable<Result<AppendResult>> Partition::append_mirror_as_leader(
     record_producers(batches);  // a promoted mirror then knows the source's producers
     out.result = AppendResult{appended->first_offset, appended->last_offset,
                               log_->log_start_offset()};
-    maybe_advance_hw();
+    bool hw_moved = maybe_advance_hw();
     publish_snapshot();
-    notify_data();
+    notify_appended(hw_moved);
     co_return out;
   };
   auto appended = co_await asio::co_spawn(strand_, std::move(body), asio::use_awaitable);
@@ -151,7 +151,7 @@ asio::awaitable<Result<void>> Partition::bump_epoch_after_mirror_cut() {
                               id_.value, state_.leader_epoch.value, leo().value);
   maybe_advance_hw();
   publish_snapshot();
-  notify_data();
+  notify_data(DataEvent::kBoth);  // a new epoch: followers re-fetch (and truncate by it)
   co_return Result<void>{};
 }
 

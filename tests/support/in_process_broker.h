@@ -52,7 +52,8 @@ class InProcessBroker {
     options.self = id_;
     options.log_dir = dir_;
     replicas_ = std::make_unique<broker::ReplicaManager>(
-        io_.get_executor(), options, isr_writer_, [this] { dispatcher_->notify_data(); });
+        io_.get_executor(), options, isr_writer_,
+        [this](replication::DataEvent event) { dispatcher_->notify_data(event); });
     dispatcher_ = std::make_unique<broker::RequestDispatcher>(broker::DispatcherOptions{id_},
                                                               *replicas_, metadata_, &admin_);
     broker::KafkaServerOptions server_options;

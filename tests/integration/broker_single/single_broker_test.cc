@@ -10,7 +10,9 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <filesystem>
 #include <thread>
 
@@ -60,7 +62,9 @@ class SingleBrokerTest : public ::testing::Test {
       return std::optional(std::pair{log_config, base.partition_config});
     };
     replicas_ = std::make_unique<ReplicaManager>(io_.get_executor(), options, isr_writer_,
-                                                 [this] { dispatcher_->notify_data(); });
+                                                 [this](replication::DataEvent event) {
+                                                   dispatcher_->notify_data(event);
+                                                 });
     dispatcher_ = std::make_unique<RequestDispatcher>(DispatcherOptions{BrokerId(1)}, *replicas_,
                                                       metadata_);
     KafkaServerOptions server_options;
@@ -234,6 +238,72 @@ TEST_F(SingleBrokerTest, FetchOfManyPartitionsReturnsEachPartitionsOwnRecords) {
   EXPECT_EQ(capped_parts[0].records->size(), batch_sizes[2]);
   EXPECT_TRUE(capped_parts[2].records->empty());
   EXPECT_TRUE(capped_parts[3].records->empty());
+}
+
+// Long polls wake on their own events (request_dispatcher.h): a follower's fetch (replica_id set)
+// is answered by the leader's append long before its max wait, while a consumer's fetch of the
+// same partition keeps waiting until the followers' fetches move the HW, then is answered too.
+TEST_F(SingleBrokerTest, FollowerFetchWakesOnAppendConsumerFetchOnHwMove) {
+  using Clock = std::chrono::steady_clock;
+  constexpr int32_t kMaxWaitMs = 8000;
+  protocol::LeaderAndIsrRequest lai;
+  lai.controller_id = 1;
+  lai.controller_epoch = 1;
+  protocol::LeaderAndIsrRequest::PartitionState state;
+  state.topic_name = "rep";
+  state.controller_epoch = 1;
+  state.leader = 1;
+  state.isr = {1, 2, 3};
+  state.replicas = {1, 2, 3};
+  lai.ungrouped_partition_states.push_back(state);
+  auto lai_response = protocol::decode<protocol::LeaderAndIsrResponse>(round_trip(lai, 1), 1);
+  ASSERT_TRUE(lai_response && lai_response->error_code == protocol::ErrorCode::kNone);
+  auto fetch = [this](int32_t replica_id, int64_t offset, int32_t max_wait_ms) {
+    protocol::FetchRequest request;
+    request.replica_id = replica_id;
+    request.max_wait_ms = max_wait_ms;
+    request.min_bytes = 1;
+    request.max_bytes = 1 << 20;
+    protocol::FetchRequest::Partition part;
+    part.fetch_offset = offset;
+    part.partition_max_bytes = 1 << 20;
+    request.topics.push_back({"rep", {part}});
+    auto r = protocol::decode<protocol::FetchResponse>(round_trip(request, 11), 11).value();
+    return std::pair{r, Clock::now()};
+  };
+  auto records_of = [](const protocol::FetchResponse& r) {
+    EXPECT_EQ(r.responses.at(0).partitions.at(0).error_code, protocol::ErrorCode::kNone);
+    const auto& records = r.responses.at(0).partitions.at(0).records;
+    return records ? records->size() : size_t{0};
+  };
+  auto consumer = std::async(std::launch::async, fetch, -1, 0, kMaxWaitMs);
+  auto follower = std::async(std::launch::async, fetch, 2, 0, kMaxWaitMs);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(follower.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  protocol::ProduceRequest produce;
+  produce.acks = 1;
+  record::RecordBatchBuilder builder;
+  builder.append(1000, std::nullopt, std::string(200, 'r'));
+  auto batch = std::move(builder).build().value();
+  const size_t batch_bytes = batch.size();
+  produce.topics.push_back({"rep", {{0, std::move(batch)}}});
+  auto produced = protocol::decode<protocol::ProduceResponse>(round_trip(produce, 7), 7).value();
+  ASSERT_EQ(produced.responses.at(0).partitions.at(0).error_code, protocol::ErrorCode::kNone);
+  auto appended_at = Clock::now();
+  auto [follower_answer, follower_at] = follower.get();
+  EXPECT_EQ(records_of(follower_answer), batch_bytes);
+  EXPECT_LT(follower_at - appended_at, std::chrono::milliseconds(kMaxWaitMs / 2))
+      << "the follower's fetch ran into its max wait instead of waking on the append";
+  // The HW is still 0 (broker 3 never fetched): the consumer sees nothing yet.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(consumer.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  EXPECT_EQ(records_of(fetch(2, 1, 0).first), 0u);
+  EXPECT_EQ(records_of(fetch(3, 1, 0).first), 0u);  // both followers at LEO 1: HW 0 -> 1
+  auto hw_moved_at = Clock::now();
+  auto [consumer_answer, consumer_at] = consumer.get();
+  EXPECT_EQ(records_of(consumer_answer), batch_bytes);
+  EXPECT_LT(consumer_at - hw_moved_at, std::chrono::milliseconds(kMaxWaitMs / 2))
+      << "the consumer's fetch ran into its max wait instead of waking on the HW move";
 }
 
 // A partition opens with its topic's config (ReplicaManagerOptions::config_of), not the broker

@@ -61,7 +61,10 @@ class PartitionTest : public ::testing::Test {
     auto log = log::PartitionLog::open(dir_ / std::to_string(self.value), log::LogConfig{});
     partitions_.push_back(std::make_unique<Partition>(io_.get_executor(), "orders", PartitionId(0),
                                                       self, std::move(log.value()), config,
-                                                      writer_, [this] { ++data_events_; }));
+                                                      writer_, [this](DataEvent e) {
+                                                        ++data_events_;
+                                                        events_.push_back(e);
+                                                      }));
     partitions_.back()->set_clock_for_test([this] { return clock_; });
     return *partitions_.back();
   }
@@ -88,6 +91,7 @@ class PartitionTest : public ::testing::Test {
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::chrono::steady_clock::time_point clock_ = std::chrono::steady_clock::now();
   int data_events_ = 0;
+  std::vector<DataEvent> events_;
 };
 
 const BrokerId b1{1}, b2{2}, b3{3};
@@ -130,6 +134,36 @@ TEST_F(PartitionTest, AcksAllWaitsForIsrFollowerThenCompletes) {
   auto r = future.get();
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(p.snapshot().high_watermark, Offset(3));
+}
+
+// Follower fetches wait for kAppended only, consumer fetches for kHighWatermark only: a leader
+// append must announce kAppended (and not a HW move while the HW stays), a follower fetch that
+// moves the HW must announce kHighWatermark and never kAppended (that woke every waiting
+// follower fetch for nothing).
+TEST_F(PartitionTest, AppendsAndHwMovesAnnounceTheirOwnEvents) {
+  auto& p = make(b1);
+  ASSERT_TRUE(run(p.apply_state(state(b1, 1, {b1, b2}, {b1, b2}))));
+  ASSERT_TRUE(run(p.read(Offset(0), 1 << 20, LeaderEpoch(1), b2)));  // b2's LEO is known: 0
+  events_.clear();
+  auto batch = batch_of(3);
+  ASSERT_TRUE(run(p.append_only(batch, Acks::kAll)));
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0], DataEvent::kAppended);
+  events_.clear();
+  ASSERT_TRUE(run(p.read(Offset(3), 1 << 20, LeaderEpoch(1), b2)));  // HW 0 -> 3
+  EXPECT_EQ(p.snapshot().high_watermark, Offset(3));
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0], DataEvent::kHighWatermark);
+  events_.clear();
+  ASSERT_TRUE(run(p.read(Offset(3), 1 << 20, LeaderEpoch(1), b2)));  // nothing moved
+  EXPECT_TRUE(events_.empty());
+  // A sole replica's append moves the HW at once: both kinds.
+  auto& solo = make(b3);
+  ASSERT_TRUE(run(solo.apply_state(state(b3, 1, {b3}, {b3}))));
+  events_.clear();
+  ASSERT_TRUE(run(solo.append_only(batch, Acks::kLeader)));
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0], DataEvent::kBoth);
 }
 
 TEST_F(PartitionTest, AcksAllTimesOutWhenFollowerNeverFetches) {
