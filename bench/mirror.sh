@@ -2,16 +2,26 @@
 # Mirror throughput and replication lag vs one-way WAN delay (issue 7), next to the source's own
 # maximum acks=all produce rate measured in the same run. Needs root (network namespaces).
 #   sudo bench/mirror.sh [BUILD_DIR] [SECONDS_PER_RUN] [DELAYS...]     (default: build 10 0 20 100)
+# Environment:
+#   MODES="partition batched"  the link's fetch modes compared, alternated per delay (ABBA):
+#                              batched = one multi-partition Fetch per source broker (default
+#                              of the link); partition = the previous one-Fetch-per-partition
+#                              copy (MERIDIAN_MIRROR_FETCH=partition in west's environment)
+#   PROXY_BUFFER_MB=64         the proxy's per-connection buffer, i.e. the bytes in flight the
+#                              delayed hop can hold (its default 8 MiB caps a connection at
+#                              80 MB/s at 100 ms, like an untuned TCP window on a long fat pipe)
 #
 # East and west are `meridian dev --brokers 1` in two network namespaces joined by a veth, the
 # fault proxy in west on the WAN hop (tests/integration/mirror_netns/netns_lib.sh): east's
 # producer (`meridian bench produce`, acks=all, 1 KiB records, 3 partitions) talks to east
-# directly, only the link's fetches see the delay. Per delay, two runs on fresh topics:
+# directly, only the link's fetches see the delay. Per delay and mode, west is restarted (fresh
+# data dir, mirroring only that run's topics) and two runs on fresh topics follow:
 #   full: east's producer at its maximum rate for SECONDS -> source MB/s; a `meridian bench
 #         consume` in west reads the mirror topic: mirror MB/s (first to last record), records
 #         copied, and end-to-end lag p50/p99 (east send stamp -> read in west: includes the
 #         source's own produce latency, the WAN fetch and the mirror append);
-#   half: the same at half the full run's rate: lag p50/p99.
+#   half: the same at half the full run's rate: lag p50/p99, and the source's own acks=all
+#         latency p99 of that run (the part of the lag that is not the mirror's).
 # Every wait is bounded (each client has a duration and an idle timeout).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +30,8 @@ SECONDS_PER_RUN=${2:-10}
 shift $(($# < 2 ? $# : 2))
 DELAYS=("$@")
 [ ${#DELAYS[@]} -gt 0 ] || DELAYS=(0 20 100)
+read -r -a MODE_LIST <<<"${MODES:-partition batched}"
+PROXY_BUFFER=$(( ${PROXY_BUFFER_MB:-64} * 1024 * 1024 ))
 [[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
 MERIDIAN="$BUILD/cli/meridian"
 PROXY="$BUILD/tests/tools/fault_proxy/meridian-fault-proxy"
@@ -28,7 +40,8 @@ TMP=$(mktemp -d /tmp/meridian-mirror-bench.XXXXXX)
 source "$ROOT/tests/integration/mirror_netns/netns_lib.sh"
 trap 'netns_cleanup; rm -rf "$TMP"' EXIT
 netns_setup
-start_dcs 0 'bench.*'
+start_east
+start_proxy 0 "$PROXY_BUFFER"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 field() {  # field JSON NAME
@@ -69,31 +82,45 @@ one_run() {
   echo "$prod|$cons"
 }
 
-printf '| one-way delay | source acks=all (max) | mirror, full load | copied | lag p50 / p99 full | lag p50 / p99 half load (%s) |\n' "rate"
-printf '|---|---|---|---|---|---|\n'
+# one_mode DELAY MODE: west restarted in MODE, a full and a half run; prints the table row.
+one_mode() {
+  local d=$1 mode=$2 topic="bench-d$1-$2" prod cons hprod hcons
+  WEST_ENV=()
+  [ "$mode" != partition ] || WEST_ENV=(MERIDIAN_MIRROR_FETCH=partition)
+  start_west "$topic(-half)?"
+  IFS='|' read -r prod cons <<<"$(one_run "$topic" 0)"
+  local half
+  half=$(/usr/bin/python3 -c "print(int(float('$(field "$prod" records_per_s)') / 2))")
+  IFS='|' read -r hprod hcons <<<"$(one_run "$topic-half" "$half")"
+  stop_west
+  /usr/bin/python3 - "$d" "$mode" "$prod" "$cons" "$hprod" "$hcons" \
+    "$(cut -d' ' -f1 /proc/loadavg)" <<'EOF'
+import json, sys
+d, mode, prod, cons, hprod, hcons, load = sys.argv[1:]
+p, c, hp, hc = (json.loads(x) for x in (prod, cons, hprod, hcons))
+print("| %s ms | %s | %.1f MB/s (%.0f rec/s) | %.1f MB/s (%.0f %%) | %d / %d | %.3f / %.3f s "
+      "| %.3f / %.3f s (%.1f MB/s) | %.3f s | %s |"
+      % (d, mode, p["mb_per_s"], p["records_per_s"], c["mb_per_s"],
+         100 * c["mb_per_s"] / p["mb_per_s"], c["records"], p["records"], c["p50_ms"] / 1e3,
+         c["p99_ms"] / 1e3, hc["p50_ms"] / 1e3, hc["p99_ms"] / 1e3, hp["mb_per_s"],
+         hp["p99_ms"] / 1e3, load), flush=True)
+EOF
+}
+
+echo "proxy buffer $PROXY_BUFFER bytes per connection and direction; modes: ${MODE_LIST[*]}"
+printf '| one-way delay | fetch | source acks=all (max) | mirror, full load | copied | lag p50 / p99 full | lag p50 / p99 half load (rate) | source ack p99, half | load |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+n=0
 for d in "${DELAYS[@]}"; do
   proxy_cmd delay "$d" >/dev/null
-  IFS='|' read -r prod cons <<<"$(one_run "bench-d$d" 0)"
-  src_mb=$(field "$prod" mb_per_s)
-  src_rec=$(field "$prod" records_per_s)
-  produced=$(field "$prod" records)
-  mir_mb=$(field "$cons" mb_per_s)
-  copied=$(field "$cons" records)
-  f50=$(field "$cons" p50_ms)
-  f99=$(field "$cons" p99_ms)
-  half=$(/usr/bin/python3 -c "print(int(float('$src_rec') / 2))")
-  IFS='|' read -r hprod hcons <<<"$(one_run "bench-d$d-half" "$half")"
-  h50=$(field "$hcons" p50_ms)
-  h99=$(field "$hcons" p99_ms)
-  hmb=$(field "$hprod" mb_per_s)
-  /usr/bin/python3 - "$d" "$src_mb" "$src_rec" "$mir_mb" "$copied" "$produced" "$f50" "$f99" \
-    "$h50" "$h99" "$hmb" <<'EOF'
-import sys
-d, smb, srec, mmb, copied, produced, f50, f99, h50, h99, hmb = sys.argv[1:]
-smb, mmb = float(smb), float(mmb)
-print("| %s ms | %.1f MB/s (%.0f rec/s) | %.1f MB/s (%.0f %%) | %s / %s | %.3f / %.3f s | %.3f / %.3f s (%.1f MB/s) |"
-      % (d, smb, float(srec), mmb, 100 * mmb / smb, copied, produced, float(f50) / 1e3,
-         float(f99) / 1e3, float(h50) / 1e3, float(h99) / 1e3, float(hmb)), flush=True)
-EOF
+  order=("${MODE_LIST[@]}")
+  if ((n % 2 == 1)); then  # ABBA: neither mode always runs first
+    order=()
+    for ((i = ${#MODE_LIST[@]} - 1; i >= 0; i--)); do order+=("${MODE_LIST[i]}"); done
+  fi
+  for mode in "${order[@]}"; do
+    one_mode "$d" "$mode"
+  done
+  n=$((n + 1))
 done
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"

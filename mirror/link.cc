@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string_view>
 
 #include "common/log.h"
@@ -52,7 +53,14 @@ LinkState::LinkState(asio::any_io_executor ex, LinkOptions o)
       source(ex, client_options(options.source_bootstrap, "mirror-" + options.name + "-source")),
       target(ex, client_options(options.target_bootstrap, "mirror-" + options.name + "-target")),
       include(compile(options.include)),
-      exclude(compile(options.exclude)) {}
+      exclude(compile(options.exclude)) {
+  const char* mode = std::getenv("MERIDIAN_MIRROR_FETCH");
+  per_partition_fetch = mode != nullptr && std::string_view(mode) == "partition";
+  if (per_partition_fetch) {
+    logger("mirror")->info("[link={}] MERIDIAN_MIRROR_FETCH=partition: one fetch per partition",
+                           options.name);
+  }
+}
 
 void LinkState::record_latency(double seconds) {
   latencies.push_back(std::max(0.0, seconds));

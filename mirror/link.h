@@ -46,8 +46,15 @@ struct LinkOptions {
   std::string exclude = "^__.*|.*\\.recovered$";
   bool prefix = false;  // active/active: mirror topic is "<source_cluster>.<topic>"
   std::chrono::milliseconds discovery_interval{1000};
-  int32_t fetch_max_bytes = 4 * 1024 * 1024;
-  std::chrono::milliseconds fetch_max_wait{200};
+  // Source fetches: one multi-partition Fetch per source broker (detail/source_fetcher.h).
+  // A partition's copy loop has one fetch in flight, so it moves at most fetch_max_bytes per
+  // WAN round trip: 16 MiB keeps ~120 MB/s of 3 partitions flowing at 100 ms one-way delay.
+  int32_t fetch_max_bytes = 16 * 1024 * 1024;           // per partition
+  int32_t fetch_request_max_bytes = 64 * 1024 * 1024;   // per request (one source broker)
+  // Longest wait at the source while every partition of a broker is caught up (it answers as
+  // soon as one has data); a loop that joins meanwhile waits at most this long. Short: with
+  // 100 ms, half-load lag p50 was 0.22 s at 0 ms delay (bench/RESULTS.md, session 5).
+  std::chrono::milliseconds fetch_max_wait{10};
   int16_t replication_factor = -1;  // of created mirror topics; -1: the target's default
   // Consumer groups whose committed offsets are copied to the target (ECMAScript regex; empty:
   // none). Offsets mean the same records there; groups active in the target are left alone.

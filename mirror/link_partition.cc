@@ -35,13 +35,16 @@ namespace {
 constexpr std::chrono::milliseconds kMinBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr int32_t kAppendTimeoutMs = 30000;
-// Source fetches of one broker share a connection whose answers come back in order, so a long
-// poll of an idle partition delays the busy partitions' answers queued behind it (measured:
-// 55 % of the source rate at 20 ms one-way delay with 200 ms long polls, bench/RESULTS.md
-// 2026-11-26). A fetch waits at most kMaxSourceWait at the source; a caught-up partition
-// pauses kIdleFetchPause on the link's side (holding no connection) before asking again.
+// Source fetches go through the link's SourceFetcher: one multi-partition Fetch per source
+// broker, long-polling while all its partitions are caught up (detail/source_fetcher.h).
+// The constants below are the previous per-partition mode (MERIDIAN_MIRROR_FETCH=partition,
+// for bench/mirror.sh's comparison only): there, fetches of one broker shared a connection
+// whose answers come back in order, so a long poll of an idle partition delayed the busy ones
+// queued behind it; a fetch waited at most kMaxSourceWait at the source and a caught-up
+// partition paused kIdleFetchPause on the link's side before asking again.
 constexpr std::chrono::milliseconds kMaxSourceWait{10};
 constexpr std::chrono::milliseconds kIdleFetchPause{50};
+constexpr int32_t kPerPartitionMaxBytes = 4 * 1024 * 1024;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -118,18 +121,26 @@ struct Prefetch {
 asio::awaitable<void> run_fetch(std::shared_ptr<LinkState> link,
                                 std::shared_ptr<PartitionTask> task,
                                 std::shared_ptr<Prefetch> pf, bool idle) {
-  if (idle) {
-    // Caught up: pause here instead of long-polling at the source, where this fetch would
-    // hold back the answers of busy partitions queued behind it on the same connection.
+  const bool per_partition = link->per_partition_fetch;
+  if (idle && per_partition) {
     co_await sleep_for(kIdleFetchPause);
   }
   co_await link->throttle.acquire(task->stop);
   pf->sent = Clock::now();
   std::string topic = task->source_topic;
-  auto fetched = co_await task->source->fetch(
-      topic, PartitionId(task->partition), Offset(pf->offset),
-      link->throttle.fetch_limit(link->options.fetch_max_bytes),
-      std::min(link->options.fetch_max_wait, kMaxSourceWait));
+  PartitionId partition(task->partition);
+  Offset offset(pf->offset);
+  Result<client::FetchResult> fetched = make_error_code(client::errc::closed);
+  if (per_partition) {
+    fetched = co_await task->source->fetch(
+        topic, partition, offset, link->throttle.fetch_limit(kPerPartitionMaxBytes),
+        std::min(link->options.fetch_max_wait, kMaxSourceWait));
+  } else {
+    // Asked before this partition's MirrorAppend (see run_partition), so it joins the next
+    // request to its broker together with the other partitions answered in the same round.
+    fetched = co_await link->fetcher_for(task->source).fetch(
+        topic, partition, offset, link->throttle.fetch_limit(link->options.fetch_max_bytes));
+  }
   if (fetched) {
     link->throttle.consume(fetched->records.size());
   }
@@ -202,6 +213,9 @@ asio::awaitable<void> run_partition(std::shared_ptr<LinkState> link,
                              task->partition, message);
     }
     task->status.last_error = message;
+    if (link->options.metrics) {
+      link->options.metrics->on_copy_error(message);  // errors_total{kind}, last error
+    }
     task->status.state = "backoff";
     offset = -1;
     next.reset();  // a fetch still in flight finishes on its own; its answer is dropped

@@ -87,6 +87,22 @@ struct FetchResult {
   Offset log_start_offset{-1};
 };
 
+// One partition of a multi-partition fetch (Client::fetch_partitions).
+struct FetchPartition {
+  std::string topic;
+  PartitionId partition{0};
+  Offset offset{0};
+  int32_t max_bytes = 1024 * 1024;  // partition_max_bytes
+};
+
+// Its outcome: records, or the partition's own error (kafka_error(NOT_LEADER_OR_FOLLOWER),
+// kafka_error(OFFSET_OUT_OF_RANGE), ...; bad_response when the broker left it out).
+struct PartitionFetchResult {
+  std::string topic;
+  PartitionId partition{0};
+  Result<FetchResult> result{FetchResult{}};
+};
+
 // Timestamps for list_offsets besides a real time in ms.
 inline constexpr int64_t kLatestTimestamp = -1;
 inline constexpr int64_t kEarliestTimestamp = -2;
@@ -132,6 +148,19 @@ class Client {
   boost::asio::awaitable<Result<FetchResult>> fetch(std::string topic, PartitionId partition,
                                                     Offset offset, int32_t max_bytes,
                                                     std::chrono::milliseconds max_wait);
+  // ONE session-less Fetch to `broker` for all `partitions` (the shape of Kafka's replica
+  // fetcher and MirrorMaker: one request per source broker, not one per partition). The broker
+  // answers once any partition has a byte or `max_wait` passed; `max_bytes` caps the whole
+  // answer (the first partitions of the request are served first: rotate them for fairness).
+  // Results come in the order of `partitions`, each with its own error, so one partition that
+  // moved (NOT_LEADER_OR_FOLLOWER) loses nothing of the others. No retries and no leader
+  // routing: the caller groups partitions by leader (cached_metadata()) and re-routes failed
+  // ones after metadata(). Outer errors concern the whole request: disconnected,
+  // request_timeout, no_broker_reachable (unknown broker), kafka_error(fetch-level code).
+  // Precondition: max_wait < request_timeout.
+  boost::asio::awaitable<Result<std::vector<PartitionFetchResult>>> fetch_partitions(
+      BrokerId broker, std::vector<FetchPartition> partitions, int32_t max_bytes,
+      std::chrono::milliseconds max_wait);
   // kEarliestTimestamp, kLatestTimestamp, or the first offset with timestamp >= `timestamp`.
   boost::asio::awaitable<Result<ListOffsetsResult>> list_offsets(std::string topic,
                                                                  PartitionId partition,

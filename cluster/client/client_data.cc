@@ -128,6 +128,92 @@ asio::awaitable<Result<FetchResult>> Client::fetch(std::string topic, PartitionI
   }
 }
 
+namespace {
+
+// One Fetch covering every wanted partition, each topic once (brokers answer per topic entry;
+// Kafka's own clients never repeat a topic).
+protocol::FetchRequest multi_fetch_request(const std::vector<FetchPartition>& partitions,
+                                           int32_t max_bytes, std::chrono::milliseconds max_wait) {
+  protocol::FetchRequest request;
+  request.max_wait_ms = static_cast<int32_t>(max_wait.count());
+  request.min_bytes = 1;
+  request.max_bytes = max_bytes;
+  // session_id 0 + session_epoch -1 (the defaults): a full, session-less fetch (KIP-227).
+  std::map<std::string, size_t> topic_index;
+  for (const auto& p : partitions) {
+    auto [it, added] = topic_index.try_emplace(p.topic, request.topics.size());
+    if (added) {
+      request.topics.push_back({p.topic, {}});
+    }
+    protocol::FetchRequest::Partition wanted;
+    wanted.partition = p.partition.value;
+    wanted.fetch_offset = p.offset.value;
+    wanted.partition_max_bytes = p.max_bytes;
+    request.topics[it->second].partitions.push_back(wanted);
+  }
+  return request;
+}
+
+// Splits a multi-partition answer into per-partition results, in the order asked.
+std::vector<PartitionFetchResult> split_fetch(protocol::FetchResponse& response,
+                                              const std::vector<FetchPartition>& partitions) {
+  std::map<std::pair<std::string, int32_t>, protocol::FetchResponse::Partition*> answered;
+  for (auto& t : response.responses) {
+    for (auto& p : t.partitions) {
+      answered.try_emplace({t.topic, p.partition_index}, &p);
+    }
+  }
+  std::vector<PartitionFetchResult> out;
+  out.reserve(partitions.size());
+  for (const auto& wanted : partitions) {
+    PartitionFetchResult r{wanted.topic, wanted.partition, FetchResult{}};
+    auto it = answered.find({wanted.topic, wanted.partition.value});
+    if (it == answered.end() || it->second == nullptr) {
+      r.result = make_error_code(errc::bad_response);  // also a partition asked for twice
+    } else if (it->second->error_code != ErrorCode::kNone) {
+      r.result = kafka_error(it->second->error_code);
+    } else {
+      auto& p = *it->second;
+      FetchResult result;
+      if (p.records) {
+        result.records = std::move(*p.records);
+      }
+      result.high_watermark = Offset(p.high_watermark);
+      result.last_stable_offset = Offset(p.last_stable_offset);
+      result.log_start_offset = Offset(p.log_start_offset);
+      r.result = std::move(result);
+    }
+    if (it != answered.end()) {
+      it->second = nullptr;  // moved from: a repeated partition gets bad_response
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::vector<PartitionFetchResult>>> Client::fetch_partitions(
+    BrokerId broker, std::vector<FetchPartition> partitions, int32_t max_bytes,
+    std::chrono::milliseconds max_wait) {
+  if (partitions.empty()) {
+    co_return std::vector<PartitionFetchResult>{};
+  }
+  auto request = multi_fetch_request(partitions, max_bytes, max_wait);
+  auto conn = co_await connection(broker);
+  if (!conn) {
+    co_return conn.error();
+  }
+  auto response = co_await (*conn)->request(request);
+  if (!response) {
+    co_return response.error();
+  }
+  if (response->error_code != ErrorCode::kNone) {
+    co_return kafka_error(response->error_code);
+  }
+  co_return split_fetch(*response, partitions);
+}
+
 asio::awaitable<Result<ListOffsetsResult>> Client::list_offsets(std::string topic,
                                                                 PartitionId partition,
                                                                 int64_t timestamp) {

@@ -17,6 +17,7 @@
 
 #include "cluster/client/client.h"
 #include "cluster/client/group_client.h"
+#include "mirror/detail/source_fetcher.h"
 #include "mirror/detail/throttle.h"
 #include "mirror/link.h"
 #include "mirror/recompress.h"
@@ -81,6 +82,18 @@ struct LinkState {
   int64_t bytes_sent = 0;
   int64_t configs_synced = 0;
   std::string config_sync_error;
+  // One multi-partition Fetch per broker of the cluster a copy loop reads from: `source`, or
+  // `target` for the reverse mirrors of a failback.
+  SourceFetcher source_fetcher{source, {options.fetch_request_max_bytes, options.fetch_max_wait}};
+  SourceFetcher target_fetcher{target, {options.fetch_request_max_bytes, options.fetch_max_wait}};
+  // Env MERIDIAN_MIRROR_FETCH=partition: the previous one-Fetch-per-partition copy (4 MiB,
+  // 10 ms source wait, 50 ms idle pause), kept only so bench/mirror.sh can compare both in
+  // one binary.
+  bool per_partition_fetch = false;
+
+  SourceFetcher& fetcher_for(const client::Client* from) {
+    return from == &target ? target_fetcher : source_fetcher;
+  }
 
   void record_latency(double seconds);
 };

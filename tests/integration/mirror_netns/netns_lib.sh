@@ -79,21 +79,55 @@ wait_line() {
   return 1
 }
 
-# start_dcs DELAY_MS TOPICS_REGEX: east, the proxy (in west) and west with its mirror link.
-# Sets CONTROL (the proxy's control port, in west) and ADMIN (the mirror admin URL, in west).
+# start_dcs DELAY_MS TOPICS_REGEX [PROXY_BUFFER_BYTES]: east, the proxy (in west) and west
+# with its mirror link. Sets CONTROL (the proxy's control port, in west), ADMIN (the mirror
+# admin URL, in west) and WEST_BOOT.
 start_dcs() {
+  start_east && start_proxy "$1" "${3:-}" && start_west "$2"
+}
+
+start_east() {
   netns_spawn "$NS_EAST" east "$MERIDIAN" dev --brokers 1 --host 0.0.0.0 --port 9092 \
     --gateway-port 0 --admin-port 0 --dc east --data-dir "$TMP/east" \
     --set "advertised.listeners=PLAINTEXT://$EAST_ADDR" --set num.partitions=3
   wait_line east '.*bootstrap \([0-9.]*:[0-9]*\).*' >/dev/null || return 1
+}
+
+# start_proxy DELAY_MS [BUFFER_BYTES]: the proxy's per-connection, per-direction buffer bounds
+# the bytes in flight on the delayed hop (default 8 MiB: 80 MB/s at 100 ms, like a TCP window).
+start_proxy() {
+  local buffer=()
+  [ -z "${2:-}" ] || buffer=(--buffer-bytes "$2")
   netns_spawn "$NS_WEST" proxy "$PROXY" --route "$EAST_ADDR=10.201.0.1:9092" \
-    --control 127.0.0.1:0 --delay-ms "$1" --log-level warn
+    --control 127.0.0.1:0 --delay-ms "$1" --log-level warn "${buffer[@]}"
   CONTROL=$(wait_line proxy '^control \([0-9]*\)') || return 1
-  netns_spawn "$NS_WEST" west "$MERIDIAN" dev --brokers 1 --port 0 --gateway-port 0 \
-    --admin-port 0 --dc west --data-dir "$TMP/west" --mirror-from "$EAST_ADDR" \
-    --mirror-admin-port 0 --mirror-topics "$2"
+}
+
+# start_west TOPICS_REGEX: west (fresh data dir) mirroring TOPICS_REGEX from east. Extra
+# environment for west's process: the WEST_ENV array (e.g. MERIDIAN_MIRROR_FETCH=partition).
+# Sets ADMIN, WEST_BOOT and WEST_PID.
+WEST_RUN=0
+WEST_ENV=()
+start_west() {
+  WEST_RUN=$((WEST_RUN + 1))
+  netns_spawn "$NS_WEST" west env "${WEST_ENV[@]}" "$MERIDIAN" dev --brokers 1 --port 0 \
+    --gateway-port 0 --admin-port 0 --dc west --data-dir "$TMP/west$WEST_RUN" \
+    --mirror-from "$EAST_ADDR" --mirror-admin-port 0 --mirror-topics "$1"
+  WEST_PID=${NS_PIDS[-1]}
   ADMIN=$(wait_line west '.*mirror from [^ ]* admin \(http:[^ ,]*\).*') || return 1
   WEST_BOOT=$(wait_line west '.*bootstrap \([0-9.]*:[0-9]*\).*') || return 1
+}
+
+# stop_west: SIGKILLs west (the mirror's progress is in its data dir, deleted too).
+stop_west() {
+  kill -KILL "$WEST_PID" 2>/dev/null || true
+  wait "$WEST_PID" 2>/dev/null || true
+  local keep=() pid
+  for pid in "${NS_PIDS[@]}"; do
+    [ "$pid" = "$WEST_PID" ] || keep+=("$pid")
+  done
+  NS_PIDS=("${keep[@]}")
+  rm -rf "$TMP/west$WEST_RUN"
 }
 
 # proxy_cmd COMMAND...: one control command to the proxy; prints its reply.
