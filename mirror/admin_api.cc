@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "mirror/link_metrics.h"
+
 namespace meridian::mirror {
 
 namespace asio = boost::asio;
@@ -80,8 +82,26 @@ json mirror_json(const LinkStatus& link, const MirrorTopicStatus& m) {
               {"mirror_lags", lags}};
 }
 
-json link_json(const LinkStatus& s) {
-  return json{{"kind", "KafkaLinkData"},
+// The newest error of any kind (copy loops included, which clear their partition's last_error
+// once they recover) and the count per kind; null / {} without metrics.
+void add_errors(json& out, const LinkMetrics* metrics) {
+  out["recent_error"] = nullptr;
+  out["errors"] = json::object();
+  if (metrics == nullptr) {
+    return;
+  }
+  if (auto last = metrics->last_error()) {
+    out["recent_error"] = {{"kind", to_string(last->kind)},
+                           {"message", last->message},
+                           {"timestamp_ms", last->unix_ms}};
+  }
+  for (const auto& [kind, n] : metrics->error_counts()) {
+    out["errors"][kind] = n;
+  }
+}
+
+json link_json(const LinkStatus& s, const LinkMetrics* metrics) {
+  json out{{"kind", "KafkaLinkData"},
               {"link_name", s.name},
               {"source_cluster_id", s.source_cluster},
               {"destination_cluster_id", s.target_cluster},
@@ -104,6 +124,8 @@ json link_json(const LinkStatus& s) {
                  }
                  return names;
                }()}};
+  add_errors(out, metrics);
+  return out;
 }
 
 json results_json(const std::vector<OperationResult>& results) {
@@ -136,19 +158,20 @@ asio::awaitable<AdminReply> AdminApi::handle(std::string method, std::string tar
     co_return error(404, 40401, "not found: " + target);
   }
   LinkStatus status = co_await link_.status();
+  const LinkMetrics* metrics = link_.options().metrics.get();
   if (seg[2] != "-" && seg[2] != status.target_cluster) {
     co_return error(404, 40401, "cluster " + seg[2] + " not found");
   }
   if (seg.size() == 4 && method == "GET") {
     co_return AdminReply{200, json{{"kind", "KafkaLinkDataList"},
-                                   {"data", json::array({link_json(status)})}}
+                                   {"data", json::array({link_json(status, metrics)})}}
                                   .dump()};
   }
   if (seg.size() < 5 || seg[4] != status.name) {
     co_return error(404, 40401, "link not found");
   }
   if (seg.size() == 5 && method == "GET") {
-    co_return AdminReply{200, link_json(status).dump()};
+    co_return AdminReply{200, link_json(status, metrics).dump()};
   }
   if (seg.size() >= 6 && seg[5] == "mirrors" && method == "GET") {
     json data = json::array();

@@ -2,7 +2,8 @@
 // The mirror's admin REST API, shaped like Confluent Cluster Linking v3 (DESIGN.md §6), without
 // the HTTP server: the process that runs the link (cli/mirror_command.cc) serves it.
 //   GET  /v3/clusters/{c}/links                     the link (a one-element list)
-//   GET  /v3/clusters/{c}/links/{link}              link state, throughput, latency
+//   GET  /v3/clusters/{c}/links/{link}              link state, throughput, latency, errors
+//        ("errors": count per kind, "recent_error": {kind, message, timestamp_ms} or null)
 //   GET  /v3/clusters/{c}/links/{link}/mirrors[/{topic}]   per-partition lag (live RPO)
 //   POST /v3/clusters/{c}/links/{link}/mirrors:{action}    {"mirror_topic_names": [...]}
 //        action: pause, resume, promote, failover, reverse-and-start-mirror (= failback);

@@ -7,8 +7,16 @@
 //   the newest source record timestamp), on_checkpoint() after a group's offsets were written to
 //   the target;
 // - a sampler (run()) that reads Link::status() every `interval` and sets the gauges: link state
-//   (one series per state, 1 = current), lag in records and seconds per partition, checkpoint
-//   lag per group. Series of partitions or groups that disappeared are removed.
+//   (one series per state, 1 = current), lag in records, bytes and seconds per partition,
+//   checkpoint lag per group. Series of partitions or groups that disappeared are removed.
+//
+// Errors (meridian_mirror_errors_total{kind}, meridian_mirror_last_error_timestamp_seconds{kind}
+// and last_error() for the admin API): the copy loop reports each failed step through
+// on_copy_error(message), classified by the message it logs (source_fetch, source_truncated,
+// misaligned, target_append); the sampler counts what the status shows and the loops do not
+// report: a partition entering "error" (fenced), and each new link-level message (source
+// unreachable = source_metadata, mirror set-up, group sync, config sync). Every kind's counter
+// exists from the start at 0, so rate() and increase() see the first error.
 //
 // Link state from the status: stopped after stop(); connecting while the source's metadata
 // fails or every partition backs off (a cut link); failed when every partition stopped on an
@@ -28,8 +36,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/admin/metrics.h"
 
@@ -37,6 +48,30 @@ namespace meridian::mirror {
 
 class Link;
 struct LinkStatus;
+
+enum class ErrorKind {
+  kSourceFetch,      // a fetch from the source failed (unreachable, leader moved, ...)
+  kSourceTruncated,  // the source's log starts after the mirror's position
+  kMisaligned,       // source batches do not line up with the target's log end
+  kTargetAppend,     // MirrorAppend (or the log-end probe) failed or was refused
+  kFenced,           // a partition stopped: its link epoch was fenced
+  kSourceMetadata,   // the source's metadata is unreachable (the link cannot discover)
+  kMirrorSetup,      // creating / claiming a mirror topic in the target failed
+  kGroupSync,        // consumer-group offset sync failed
+  kConfigSync,       // topic-config sync failed
+  kOther,
+};
+inline constexpr int kErrorKinds = static_cast<int>(ErrorKind::kOther) + 1;
+std::string_view to_string(ErrorKind kind) noexcept;
+// The kind of a copy-loop failure from the message it logs (link_partition.cc).
+ErrorKind classify_copy_error(std::string_view message) noexcept;
+
+// The most recent error of a link, any kind.
+struct LastError {
+  ErrorKind kind = ErrorKind::kOther;
+  std::string message;
+  int64_t unix_ms = 0;  // when it was reported
+};
 
 class LinkMetrics {
  public:
@@ -50,6 +85,14 @@ class LinkMetrics {
                  double latency_seconds);
   // `group`'s committed offsets were written to the target.
   void on_checkpoint(const std::string& group);
+  // A step of the copy loop failed with `message` (it backs off and retries).
+  void on_copy_error(std::string_view message);
+  // An error of `kind`; counted, and the newest becomes last_error().
+  void on_error(ErrorKind kind, std::string_view message);
+
+  // The newest error reported (nullopt: none yet) and the count per kind; any thread.
+  std::optional<LastError> last_error() const;
+  std::map<std::string, int64_t> error_counts() const;
 
   // Sets the gauges from one status snapshot (the sampler; tests).
   void update(const LinkStatus& status);
@@ -72,6 +115,8 @@ class LinkMetrics {
   };
 
   TopicSeries& topic_series(const std::string& topic);
+  void record_error(ErrorKind kind, std::string_view message);  // mutex_ held
+  void sample_errors(const LinkStatus& status);                  // mutex_ held
   void set_gauge(const admin::GaugeFamily& family, const prometheus::Labels& labels,
                  double value, std::set<std::pair<const admin::GaugeFamily*,
                                                   prometheus::Labels>>& seen);
@@ -81,7 +126,13 @@ class LinkMetrics {
   std::atomic<bool> stopping_{false};
   std::atomic<admin::LinkState> state_{admin::LinkState::kConnecting};
 
-  std::mutex mutex_;  // guards everything below
+  mutable std::mutex mutex_;  // guards everything below
+  std::vector<prometheus::Counter*> errors_;  // by ErrorKind
+  std::vector<int64_t> error_counts_;
+  std::optional<LastError> last_error_;
+  // What the sampler saw last: partitions in "error", link / group / config sync messages.
+  std::set<std::pair<std::string, int32_t>> errored_partitions_;
+  std::string seen_link_error_, seen_group_error_, seen_config_error_;
   std::map<std::string, TopicSeries> topics_;
   std::map<std::string, Clock::time_point> checkpoints_;  // group -> last sync
   std::set<std::pair<const admin::GaugeFamily*, prometheus::Labels>> gauges_;

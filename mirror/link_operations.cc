@@ -119,7 +119,19 @@ asio::awaitable<Result<void>> save_suffix(client::Client& cluster, std::string t
   std::string recovered = topic + ".recovered";
   client::NewTopic nt{recovered, partitions, -1, {}};
   std::vector<client::NewTopic> create{nt};
-  (void)co_await cluster.create_topics(std::move(create), std::chrono::milliseconds(10000));
+  auto created =
+      co_await cluster.create_topics(std::move(create), std::chrono::milliseconds(10000));
+  if (created && !created->empty() &&
+      created->front().error == client::kafka_error(ErrorCode::kInvalidReplicationFactor)) {
+    // A broker of the old primary is down and the default replication factor needs it: the
+    // recovery topic gets the live brokers (found by mirror_failback_kill), not an endless wait.
+    std::vector<std::string> names{recovered};
+    auto md = co_await cluster.metadata(std::move(names));
+    size_t live = md ? (*md)->brokers.size() : 1;
+    nt.replication_factor = static_cast<int16_t>(std::max<size_t>(1, live));
+    std::vector<client::NewTopic> again{nt};
+    (void)co_await cluster.create_topics(std::move(again), std::chrono::milliseconds(10000));
+  }
   int64_t offset = from;
   while (offset < to) {
     auto fetched = co_await cluster.fetch(topic, PartitionId(partition), Offset(offset),

@@ -59,6 +59,10 @@ inline constexpr std::string_view kGatewayConsumerInstances = "meridian_gateway_
 inline constexpr std::string_view kMirrorLinkState = "meridian_mirror_link_state";
 inline constexpr std::string_view kMirrorLagRecords = "meridian_mirror_lag_records";
 inline constexpr std::string_view kMirrorLagSeconds = "meridian_mirror_lag_seconds";
+inline constexpr std::string_view kMirrorLagBytes = "meridian_mirror_lag_bytes";
+inline constexpr std::string_view kMirrorErrors = "meridian_mirror_errors_total";
+inline constexpr std::string_view kMirrorLastError =
+    "meridian_mirror_last_error_timestamp_seconds";
 inline constexpr std::string_view kMirrorReplicationLatency =
     "meridian_mirror_replication_latency_seconds";
 inline constexpr std::string_view kMirrorRecords = "meridian_mirror_records_total";

@@ -201,6 +201,9 @@ MirrorMetrics mirror_metrics(prometheus::Labels base, prometheus::Registry& regi
       .link_state = gauge(registry, m::kMirrorLinkState, base),
       .lag_records = gauge(registry, m::kMirrorLagRecords, base),
       .lag_seconds = gauge(registry, m::kMirrorLagSeconds, base),
+      .lag_bytes = gauge(registry, m::kMirrorLagBytes, base),
+      .errors = counter(registry, m::kMirrorErrors, base),
+      .last_error = gauge(registry, m::kMirrorLastError, base),
       .replication_latency =
           histogram(registry, m::kMirrorReplicationLatency, base, mirror_latency_buckets()),
       .records = counter(registry, m::kMirrorRecords, base),

@@ -123,6 +123,9 @@ struct MirrorMetrics {
   GaugeFamily link_state;               // link, state
   GaugeFamily lag_records;              // link, topic, partition
   GaugeFamily lag_seconds;              // link, topic, partition
+  GaugeFamily lag_bytes;                // link, topic, partition
+  CounterFamily errors;                 // link, kind
+  GaugeFamily last_error;               // link, kind; Unix seconds
   HistogramFamily replication_latency;  // link, topic; seconds
   CounterFamily records;                // link, topic
   CounterFamily bytes;                  // link, topic

@@ -190,7 +190,8 @@ def mirror():
     tsel = f'{sel}, topic=~"$topic"'
     return dashboard(
         "meridian-mirror", "Meridian / Mirror & DR",
-        "Cross-datacenter links: state, lag in records and seconds, throughput, checkpoints.",
+        "Cross-datacenter links: state, lag in records, bytes and seconds, throughput, errors, "
+        "checkpoints.",
         [v_datacenter(), v_link(), v_topic()],
         layout([
             (None, [
@@ -202,12 +203,16 @@ def mirror():
                      steps=((None, "green"), (10000, "red"))),
                 stat("Max lag (seconds)", f"max(meridian_mirror_lag_seconds{{{tsel}}})",
                      unit="s", steps=((None, "green"), (60, "red"))),
+                stat("Lag (bytes)", f"sum(meridian_mirror_lag_bytes{{{tsel}}})", unit="bytes",
+                     steps=((None, "green"), (1073741824, "red"))),
+                stat("Errors (5m)", f"sum(increase(meridian_mirror_errors_total{{{sel}}}[5m]))",
+                     steps=((None, "green"), (1, "orange")), decimals=0),
                 stat("Replication p99", quantile(0.99, "meridian_mirror_replication_latency_seconds",
                                                  tsel), unit="s",
                      steps=((None, "green"), (30, "red"))),
                 stat("Max checkpoint lag", f"max(meridian_mirror_checkpoint_lag_seconds{{{sel}}})",
                      unit="s", steps=((None, "green"), (300, "red"))),
-            ], 4),
+            ], 3),
             ("Lag", [
                 timeseries("Lag (records) by topic", [
                     (f"sum by (link, topic) (meridian_mirror_lag_records{{{tsel}}})",
@@ -215,6 +220,9 @@ def mirror():
                 timeseries("Lag (seconds) by topic", [
                     (f"max by (link, topic) (meridian_mirror_lag_seconds{{{tsel}}})",
                      "{{link}} {{topic}}")], unit="s"),
+                timeseries("Lag (bytes) by topic", [
+                    (f"sum by (link, topic) (meridian_mirror_lag_bytes{{{tsel}}})",
+                     "{{link}} {{topic}}")], unit="bytes"),
                 timeseries("Replication latency", [
                     (quantile(0.99, "meridian_mirror_replication_latency_seconds", tsel, "link"),
                      "p99 {{link}}"),
@@ -232,13 +240,29 @@ def mirror():
                     (f"sum by (link, topic) (rate(meridian_mirror_bytes_total{{{tsel}}}[{RI}]))",
                      "{{link}} {{topic}}")], unit="Bps"),
             ], 12),
+            ("Errors", [
+                timeseries("Errors / s by kind", [
+                    (f"sum by (link, kind) (rate(meridian_mirror_errors_total{{{sel}}}[{RI}]))",
+                     "{{link}} {{kind}}")],
+                    description="source_fetch, target_append, source_truncated, misaligned, "
+                    "fenced, source_metadata, mirror_setup, group_sync, config_sync."),
+                table("Errors by kind", [
+                    f"sum by (link, kind) (increase(meridian_mirror_errors_total{{{sel}}}[1h]))",
+                    f"max by (link, kind) (time() - "
+                    f"meridian_mirror_last_error_timestamp_seconds{{{sel}}})"],
+                    rename={"Value #A": "errors (1h)", "Value #B": "seconds since the last"},
+                    description="The message of the newest error: `meridian mirror status` / "
+                    "GET /v3/clusters/-/links/{link} (recent_error)."),
+            ], 12),
             ("Links", [
                 table("Link state", [f"meridian_mirror_link_state{{{sel}}} == 1"],
                       description="The current state of every link (one series per state)."),
                 table("Lag per partition", [
                     f"max by (link, topic, partition) (meridian_mirror_lag_records{{{tsel}}})",
-                    f"max by (link, topic, partition) (meridian_mirror_lag_seconds{{{tsel}}})"],
-                    rename={"Value #A": "lag records", "Value #B": "lag seconds"}),
+                    f"max by (link, topic, partition) (meridian_mirror_lag_seconds{{{tsel}}})",
+                    f"max by (link, topic, partition) (meridian_mirror_lag_bytes{{{tsel}}})"],
+                    rename={"Value #A": "lag records", "Value #B": "lag seconds",
+                            "Value #C": "lag bytes"}),
             ], 12),
         ]))
 

@@ -15,10 +15,8 @@ Every acknowledged record of every period is in the final primary exactly once a
 the divergent ones only in `orders.recovered`, and east's three replicas of each partition end
 byte-identical (segment bytes and `meridian log dump` records)."""
 import glob
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,89 +24,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "mirror_dr"))
 sys.path.insert(0, os.path.join(HERE, "..", "mirror_broker_kill"))
-from mirror_lib import SEED, Cluster, producer, read_all, wait_for  # noqa: E402
-from mirror_broker_kill_test import PARTS, TOPIC, Dc, free_port  # noqa: E402
-
-from kafka.errors import KafkaError  # noqa: E402
-
-LINK = "east-to-west"
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-    print("ok  ", what, flush=True)
-
-
-class Writes:
-    """acks=all writes of one period; keys are unique per attempt, so a retried attempt never
-    looks like a duplicate. `acked` = (partition, offset, key, value) of every acknowledged one."""
-
-    def __init__(self, tag):
-        self.tag, self.attempt, self.acked = tag, 0, []
-
-    def send(self, bootstrap, n):
-        """True when all n were acknowledged (a restarted or just failed-over DC may refuse for a
-        moment; what it did acknowledge stays in `acked`)."""
-        self.attempt += 1
-        try:
-            p = producer(bootstrap, retries=5, retry_backoff_ms=200,
-                         max_in_flight_requests_per_connection=1)
-        except KafkaError as e:
-            print("producer for %s: %r" % (self.tag, e), flush=True)
-            return False
-        futures = []
-        for i in range(n):
-            key = ("%s-%d-%d" % (self.tag, self.attempt, i)).encode()
-            futures.append((key, p.send(TOPIC, key=key, value=b"value-" + key,
-                                        headers=[("tag", self.tag.encode())],
-                                        partition=i % PARTS)))
-        failed = 0
-        for key, f in futures:
-            try:
-                md = f.get(timeout=60)
-                self.acked.append((md.partition, md.offset, key, b"value-" + key))
-            except KafkaError:
-                failed += 1
-        p.close()
-        if failed:
-            print("%s attempt %d: %d of %d not acknowledged, retrying" % (
-                self.tag, self.attempt, failed, n), flush=True)
-        return failed == 0
-
-    def keys(self):
-        return set(k for _, _, k, _ in self.acked)
-
-
-def action(c, name):
-    status, body = c.api("/v3/clusters/-/links/%s/mirrors:%s" % (LINK, name),
-                         {"mirror_topic_names": [TOPIC]})
-    check(status == 200 and body["data"][0]["error_message"] is None,
-          "%s: HTTP %d %s" % (name, status, json.dumps(body["data"][0])))
-    return body["data"][0]
-
-
-def entry(c, direction):
-    status, body = c.api("/v3/clusters/-/links/%s/mirrors" % LINK)
-    assert status == 200, body
-    found = [m for m in body["data"] if m["mirror_topic_name"] == TOPIC
-             and m.get("direction", "forward") == direction]
-    return found[0] if found else None
-
-
-def caught_up(c, direction, ends):
-    m = entry(c, direction)
-    return m and m["mirror_lags"] and all(
-        x["lag_records"] == 0 and x["mirrored_offset"] >= ends.get(x["partition"], 0)
-        for x in m["mirror_lags"])
-
-
-def ends_of(writes):
-    out = {}
-    acked = [a for w in writes for a in w.acked]
-    for part, offset, _, _ in acked:
-        out[part] = max(out.get(part, 0), offset + 1)
-    return out
+sys.path.insert(0, HERE)
+from mirror_lib import SEED, Cluster, read_all, wait_for  # noqa: E402
+from zk_dcs import PARTS, TOPIC, check, start_two_dcs  # noqa: E402
+from failback_lib import LINK, Writes, action, caught_up, ends_of  # noqa: E402
 
 
 def stop_dc(c, dc):
@@ -218,26 +137,7 @@ def main():
     ok = False
     t0 = time.time()
     try:
-        zk_port = free_port()
-        zk_log = open(os.path.join(c.tmp, "zk.err"), "w")
-        c.procs["zk"] = subprocess.Popen(
-            [os.path.join(src, "tests/support/start_zookeeper.sh"), str(zk_port),
-             os.path.join(c.tmp, "zk")], stdout=zk_log, stderr=zk_log)
-
-        def zk_ready():
-            try:
-                with socket.create_connection(("127.0.0.1", zk_port), timeout=2) as s:
-                    s.sendall(b"srvr")
-                    return b"Mode" in s.recv(4096)
-            except OSError:
-                return False
-        wait_for(zk_ready, 60, "ZooKeeper")
-        east, west = Dc(c, "east", zk_port), Dc(c, "west", zk_port)
-        for dc in (east, west):
-            for i in (1, 2, 3):
-                dc.start(i)
-        wait_for(east.brokers_up, 60, "three east brokers")
-        wait_for(west.brokers_up, 60, "three west brokers")
+        east, west = start_two_dcs(c, src)
         final = scenario(c, east, west)
         replicas_identical(c, east, final)
         ok = True

@@ -1,5 +1,7 @@
 // LinkMetrics (mirror/link_metrics.h) without a link: the state mapping from LinkStatus, the
-// per-partition lag gauges and their removal, the copy counters and the latency histogram.
+// per-partition lag gauges and their removal, the copy counters and the latency histogram, the
+// error counters per kind (copy-loop messages classified, fenced partitions and link-level
+// messages counted by the sampler) and the last error.
 #include "mirror/link_metrics.h"
 
 #include <gtest/gtest.h>
@@ -61,6 +63,7 @@ LinkStatus status_with(const std::string& link_state, const std::string& topic_s
     ps.state = partition_state;
     ps.lag_records = 10 * p;
     ps.lag_seconds = 0.5 * p;
+    ps.lag_bytes = 1000 * p;
     t.partitions.push_back(ps);
   }
   s.mirrors.push_back(t);
@@ -101,10 +104,12 @@ TEST(LinkMetrics, LagPerPartitionAndRemovalOfGoneSeries) {
   Labels p2{{"link", "east-west"}, {"topic", "orders"}, {"partition", "2"}};
   EXPECT_EQ(value(registry, "meridian_mirror_lag_records", p2), 20);
   EXPECT_EQ(value(registry, "meridian_mirror_lag_seconds", p2), 1.0);
+  EXPECT_EQ(value(registry, "meridian_mirror_lag_bytes", p2), 2000);
   // Promoted: no longer mirrored, so no lag series.
   m.update(status_with("active", "promoted", "stopped", 3));
   EXPECT_FALSE(value(registry, "meridian_mirror_lag_records", p2).has_value());
   EXPECT_FALSE(value(registry, "meridian_mirror_lag_seconds", p2).has_value());
+  EXPECT_FALSE(value(registry, "meridian_mirror_lag_bytes", p2).has_value());
 }
 
 TEST(LinkMetrics, CopiesCountRecordsBytesAndLatency) {
@@ -131,6 +136,69 @@ TEST(LinkMetrics, CheckpointLagAgesUntilTheNextSync) {
   ASSERT_TRUE(lag.has_value());
   EXPECT_GE(*lag, 0);
   EXPECT_LT(*lag, 5);
+}
+
+double errors(prometheus::Registry& r, const std::string& kind) {
+  return value(r, "meridian_mirror_errors_total", {{"link", "east-west"}, {"kind", kind}})
+      .value_or(-1);
+}
+
+TEST(LinkMetrics, CopyErrorsAreClassifiedByTheirMessage) {
+  EXPECT_EQ(classify_copy_error("source fetch failed: connection refused"),
+            ErrorKind::kSourceFetch);
+  EXPECT_EQ(classify_copy_error("source log starts at 10, after the mirror's position 3 "
+                                "(source truncated; an empty mirror restarts there)"),
+            ErrorKind::kSourceTruncated);
+  EXPECT_EQ(classify_copy_error("source batch does not start at the mirror's log end 7"),
+            ErrorKind::kMisaligned);
+  EXPECT_EQ(classify_copy_error("target unreachable: timed out"), ErrorKind::kTargetAppend);
+  EXPECT_EQ(classify_copy_error("target refused: NOT_LEADER"), ErrorKind::kTargetAppend);
+  EXPECT_EQ(classify_copy_error("mirror append failed: eof"), ErrorKind::kTargetAppend);
+  EXPECT_EQ(classify_copy_error("mirror append refused at 5: x"), ErrorKind::kTargetAppend);
+  EXPECT_EQ(classify_copy_error("something new"), ErrorKind::kOther);
+}
+
+TEST(LinkMetrics, ErrorsAreCountedPerKindWithTheLastOne) {
+  prometheus::Registry registry;
+  LinkMetrics m("east-west", {}, registry);
+  // Every kind exists from the start at 0 (rate() sees the first error).
+  EXPECT_EQ(errors(registry, "source_fetch"), 0);
+  EXPECT_EQ(errors(registry, "fenced"), 0);
+  EXPECT_FALSE(m.last_error().has_value());
+  m.on_copy_error("source fetch failed: connection refused");
+  m.on_copy_error("source fetch failed: connection refused");
+  m.on_copy_error("mirror append failed: eof");
+  EXPECT_EQ(errors(registry, "source_fetch"), 2);
+  EXPECT_EQ(errors(registry, "target_append"), 1);
+  ASSERT_TRUE(m.last_error().has_value());
+  EXPECT_EQ(m.last_error()->kind, ErrorKind::kTargetAppend);
+  EXPECT_EQ(m.last_error()->message, "mirror append failed: eof");
+  EXPECT_EQ(m.error_counts()["source_fetch"], 2);
+  auto at = value(registry, "meridian_mirror_last_error_timestamp_seconds",
+                  {{"link", "east-west"}, {"kind", "target_append"}});
+  ASSERT_TRUE(at.has_value());
+  EXPECT_NEAR(*at, static_cast<double>(m.last_error()->unix_ms) / 1000.0, 0.01);
+  EXPECT_GT(*at, 1.7e9);  // a Unix time, not a duration
+}
+
+TEST(LinkMetrics, SamplerCountsFencedPartitionsAndNewLinkErrorsOnce) {
+  prometheus::Registry registry;
+  LinkMetrics m("east-west", {}, registry);
+  auto s = status_with("active", "active", "error", 2);
+  s.last_error = "creating orders: timed out";
+  s.group_sync_error = "group app: coordinator not available";
+  m.update(s);
+  m.update(s);  // the same state again: nothing new
+  EXPECT_EQ(errors(registry, "fenced"), 2);
+  EXPECT_EQ(errors(registry, "mirror_setup"), 1);
+  EXPECT_EQ(errors(registry, "group_sync"), 1);
+  EXPECT_EQ(errors(registry, "config_sync"), 0);
+  auto unreachable = status_with("unreachable", "active", "mirroring", 2);
+  unreachable.last_error = "source 127.0.0.1:1 unreachable: connection refused";
+  m.update(unreachable);
+  EXPECT_EQ(errors(registry, "source_metadata"), 1);
+  m.update(s);  // partitions fenced again after recovering: counted again
+  EXPECT_EQ(errors(registry, "fenced"), 4);
 }
 
 }  // namespace

@@ -10,10 +10,13 @@ Checks, in order:
 - a consumer group in east: committed offsets, members and lag on east's admin port (its
   coordinator); the consumer stops, records keep coming: lag rises by exactly that many,
   members drop to 0; its checkpoint (offset sync) lag is reported in west;
-- the proxy cuts the link: link state leaves active (connecting), lag in seconds rises; healed:
-  active again, every record copied, lag back to 0;
-- `meridian mirror run`: /metrics, /livez, /healthz, /readyz (200), its link's series, 503 on
-  /readyz and exit 0 on SIGTERM.
+- lag in bytes per partition (0 when caught up) and an error counter per kind exist from the start;
+- the proxy cuts the link: link state leaves active (connecting), lag in seconds rises, the
+  source_fetch error counter rises and its last-error timestamp is now; healed: active again,
+  every record copied, lag back to 0;
+- `meridian mirror run`: /metrics, /livez, /healthz, /readyz (200), its link's series; with a
+  bandwidth throttle a backlog shows lag in records AND bytes (a plausible bytes-per-record
+  ratio) that return to 0; 503 on /readyz and exit 0 on SIGTERM.
 Usage: mirror_metrics_test.py MERIDIAN FAULT_PROXY"""
 import os
 import random
@@ -36,6 +39,8 @@ PORTS = (22000, 22999)  # this test's fixed-port range (east must be known befor
 TOPIC = 'mm-orders'
 GROUP = 'mm-app'
 PARTS = 3
+ERROR_KINDS = ('source_fetch', 'source_truncated', 'misaligned', 'target_append', 'fenced',
+               'source_metadata', 'mirror_setup', 'group_sync', 'config_sync', 'other')
 passed = failed = 0
 
 
@@ -125,6 +130,12 @@ def copying(east, west):
           'link_state{state="active"} = 1, others 0')
     lag_s = [v for _, v in link_series(samples, 'meridian_mirror_lag_seconds', topic=TOPIC)]
     check(len(lag_s) == PARTS and max(lag_s) < 5, 'lag_seconds per partition small: %s' % lag_s)
+    lag_b = [v for _, v in link_series(samples, 'meridian_mirror_lag_bytes', topic=TOPIC)]
+    check(len(lag_b) == PARTS and max(lag_b) == 0, 'lag_bytes per partition, 0 when caught up: %s'
+          % lag_b)
+    kinds = {l.get('kind') for l, _ in link_series(samples, 'meridian_mirror_errors_total')}
+    check(kinds == set(ERROR_KINDS), 'errors_total has a series per kind from the start: %s'
+          % sorted(k for k in kinds if k))
 
 
 def group_lag(east, west):
@@ -163,6 +174,8 @@ def group_lag(east, west):
 
 
 def link_cut(east_bootstrap, west, proxy_control):
+    before = west.scrape()
+    fetch_errors = total(before, 'meridian_mirror_errors_total', link='west', kind='source_fetch')
     check(proxy_command(proxy_control, 'cut').startswith('ok'), 'proxy cuts the link')
     cut_at = time.time()
     samples, ok = west.wait_for(
@@ -174,6 +187,13 @@ def link_cut(east_bootstrap, west, proxy_control):
     check(ok, 'cut link: state connecting (not active), lag_seconds rose to %.1f after %.1f s'
           % (lag_s, time.time() - cut_at),
           [(l, v) for l, v in samples.get('meridian_mirror_link_state', [])])
+    errors = total(samples, 'meridian_mirror_errors_total', link='west', kind='source_fetch')
+    last = total(samples, 'meridian_mirror_last_error_timestamp_seconds', link='west',
+                 kind='source_fetch')
+    check(errors > fetch_errors and cut_at - 1 <= last <= time.time() + 1,
+          'cut link: errors_total{kind="source_fetch"} rose %d -> %d, last error at %.1f s '
+          'after the cut' % (fetch_errors, errors, last - cut_at),
+          [(l, v) for l, v in samples.get('meridian_mirror_errors_total', [])])
     check(proxy_command(proxy_control, 'heal').startswith('ok'), 'proxy heals the link')
     produce(east_bootstrap, 100, 'c')
     samples, ok = west.wait_for(
@@ -186,6 +206,30 @@ def link_cut(east_bootstrap, west, proxy_control):
           {k: v for k, v in samples.items() if 'mirror' in k})
 
 
+def throttled_backlog(base, east_direct):
+    """2000 records (~250 KB) behind a 40 KB/s throttle: lag in records and bytes rise together
+    (bytes per record near the real record size), then both return to 0."""
+    produce(east_direct, 2000, 'backlog', topic='mm-run')
+    peak, deadline, samples = (0, 0), time.time() + 40, {}
+    while time.time() < deadline:
+        samples = parse_exposition(http_get(base + '/metrics')[1])
+        records = total(samples, 'meridian_mirror_lag_records', link='mm-run', topic='mm-run')
+        lag_bytes = total(samples, 'meridian_mirror_lag_bytes', link='mm-run', topic='mm-run')
+        if records > peak[0]:
+            peak = (records, lag_bytes)
+        if total(samples, 'meridian_mirror_records_total', link='mm-run', topic='mm-run') == 2030 \
+                and records == 0:
+            break
+        time.sleep(0.3)
+    check(peak[0] > 0 and 60 <= peak[1] / peak[0] <= 400,
+          'throttled backlog: lag rose to %d records / %d bytes (%.0f bytes per record)'
+          % (peak[0], peak[1], peak[1] / max(peak[0], 1)))
+    check(total(samples, 'meridian_mirror_records_total', link='mm-run', topic='mm-run') == 2030
+          and total(samples, 'meridian_mirror_lag_bytes', link='mm-run', topic='mm-run') == 0,
+          'throttled backlog copied, lag_bytes back to 0',
+          {k: v for k, v in samples.items() if 'lag' in k})
+
+
 def mirror_run(meridian, tmp, east_direct, west_bootstrap):
     create_topic(east_direct, 'mm-run')
     out, err = os.path.join(tmp, 'run.out'), os.path.join(tmp, 'run.err')
@@ -194,7 +238,7 @@ def mirror_run(meridian, tmp, east_direct, west_bootstrap):
          '--set', 'source.bootstrap.servers=' + east_direct,
          '--set', 'target.bootstrap.servers=' + west_bootstrap,
          '--set', 'topics.include=^mm-run$', '--set', 'admin.port=0',
-         '--set', 'admin.listener=127.0.0.1:0'],
+         '--set', 'admin.listener=127.0.0.1:0', '--set', 'throttle.bytes.per.second=40000'],
         stdout=open(out, 'w'), stderr=open(err, 'w'))
     try:
         m = wait_out(out, r'metrics (http://[0-9.:]+)', p)
@@ -214,6 +258,7 @@ def mirror_run(meridian, tmp, east_direct, west_bootstrap):
               samples.get('meridian_build_info'),
               'mirror run /metrics: 30 records copied, link active, build info',
               {k: v for k, v in samples.items() if 'mirror' in k})
+        throttled_backlog(base, east_direct)
         for path in ('/livez', '/healthz', '/readyz', '/v1/status/ready'):
             status, body = http_get(base + path)
             check(status == 200, 'mirror run %s 200' % path, body)
