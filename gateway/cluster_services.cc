@@ -220,6 +220,19 @@ void store(ProduceOffset& slot, const Result<client::RecordMetadata>& sent) {
   }
 }
 
+// Whether the request's partition and every record's own partition exist in a topic of `count`.
+bool partitions_in_range(int32_t count, std::optional<PartitionId> partition,
+                         const ProduceRequest& request) {
+  auto in_range = [count](std::optional<PartitionId> p) {
+    return !p || (p->value >= 0 && p->value < count);
+  };
+  bool all = in_range(partition);
+  for (const auto& r : request.records) {
+    all = all && in_range(r.partition);
+  }
+  return all;
+}
+
 }  // namespace
 
 void ClusterProduceService::start_on_client(std::string topic,
@@ -237,14 +250,7 @@ void ClusterProduceService::start_on_client(std::string topic,
     asio::co_spawn(ioc_->get_executor(), std::move(slow), asio::detached);
     return;
   }
-  auto in_range = [n = *count](std::optional<PartitionId> p) {
-    return !p || (p->value >= 0 && p->value < n);
-  };
-  bool all_in_range = in_range(partition);
-  for (const auto& r : request.records) {
-    all_in_range = all_in_range && in_range(r.partition);
-  }
-  if (!all_in_range) {
+  if (!partitions_in_range(*count, partition, request)) {
     Outcome out;
     out.error = api_error(errc::partition_not_found);
     done(std::move(out));
@@ -284,14 +290,7 @@ asio::awaitable<ClusterProduceService::Outcome> ClusterProduceService::produce_o
     out.error = std::move(count.error());
     co_return out;
   }
-  auto in_range = [n = *count](std::optional<PartitionId> p) {
-    return !p || (p->value >= 0 && p->value < n);
-  };
-  bool all_in_range = in_range(partition);
-  for (const auto& r : request.records) {
-    all_in_range = all_in_range && in_range(r.partition);
-  }
-  if (!all_in_range) {
+  if (!partitions_in_range(*count, partition, request)) {
     out.error = api_error(errc::partition_not_found);
     co_return out;
   }
