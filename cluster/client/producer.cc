@@ -106,6 +106,9 @@ namespace {
 
 // The topic's partition count from the cached metadata (remembered), or the last one known.
 std::optional<int32_t> known_partition_count(Producer::State& s, const std::string& topic) {
+  if (s.awaiting_topic.contains(topic)) {
+    return std::nullopt;  // earlier records wait for its metadata: queue behind them
+  }
   auto metadata = s.client.cached_metadata();
   auto it = metadata->topics.find(topic);
   if (it != metadata->topics.end() && !it->second.partitions.empty()) {
@@ -182,22 +185,55 @@ bool Producer::try_send(ProducerRecord& record, SendCallback done) {
   return true;
 }
 
+namespace {
+
+// Fetches a never-seen topic's metadata, then appends (or fails) every record queued for it in
+// s->awaiting_topic, in call order, without suspending in between.
+asio::awaitable<void> resolve_topic(std::shared_ptr<Producer::State> s, std::string topic) {
+  std::vector<std::string> wanted{topic};
+  auto refreshed = co_await s->client.metadata(std::move(wanted));
+  std::optional<int32_t> count;
+  std::error_code failure = make_error_code(errc::unknown_topic);
+  if (!refreshed) {
+    failure = refreshed.error();
+  } else if (auto found = (*refreshed)->topics.find(topic);
+             found != (*refreshed)->topics.end() && !found->second.partitions.empty()) {
+    count = static_cast<int32_t>(found->second.partitions.size());
+    s->partition_counts[topic] = *count;
+  }
+  auto queued = std::move(s->awaiting_topic[topic]);
+  s->awaiting_topic.erase(topic);
+  for (auto& [record, waiter] : queued) {
+    if (!count) {
+      waiter->complete(failure);
+      continue;
+    }
+    Producer::SendCallback done = [waiter](Result<RecordMetadata> r) {
+      waiter->complete(std::move(r));
+    };
+    if (auto appended = append(s, record, *count, done); !appended) {
+      waiter->complete(appended.error());
+    }
+  }
+}
+
+}  // namespace
+
 asio::awaitable<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
   auto s = state_;
   if (!known_partition_count(*s, record.topic)) {
-    // Only a topic never seen waits here: a topic that briefly drops out of the cache (a
-    // broker answering UNKNOWN_TOPIC_OR_PARTITION while it restarts) must not suspend send(),
-    // or concurrent callers would resume, and append, in a different order than they called.
-    std::vector<std::string> wanted{record.topic};
-    auto refreshed = co_await s->client.metadata(std::move(wanted));
-    if (!refreshed) {
-      co_return refreshed.error();
+    // Only a topic never seen waits here (one that briefly drops out of the cache, e.g. a broker
+    // answering UNKNOWN_TOPIC_OR_PARTITION while it restarts, must not suspend send()); the
+    // first caller fetches it and the others queue behind, so all append in call order.
+    std::string topic = record.topic;
+    auto waiter = std::make_shared<detail::RecordWaiter>(s->client.executor());
+    auto& queued = s->awaiting_topic[topic];
+    queued.emplace_back(std::move(record), waiter);
+    if (queued.size() == 1) {
+      co_await resolve_topic(s, std::move(topic));
     }
-    auto found = (*refreshed)->topics.find(record.topic);
-    if (found == (*refreshed)->topics.end() || found->second.partitions.empty()) {
-      co_return make_error_code(errc::unknown_topic);
-    }
-    s->partition_counts[record.topic] = static_cast<int32_t>(found->second.partitions.size());
+    co_await wait_for(waiter);
+    co_return std::move(*waiter->result);
   }
   Producer::SendCallback none;
   auto appended = append(s, record, s->partition_counts[record.topic], none);

@@ -74,6 +74,9 @@ struct Producer::State {
   std::map<detail::QueueKey, detail::PartitionQueue> queues;
   std::map<std::string, int32_t> sticky;  // partition for unkeyed records, per topic
   std::map<std::string, int32_t> partition_counts;  // last known, per topic
+  // Records sent to a never-seen topic while its metadata is fetched, in call order.
+  std::map<std::string, std::vector<std::pair<ProducerRecord, std::shared_ptr<detail::RecordWaiter>>>>
+      awaiting_topic;
   uint64_t next_batch_id = 1;
   detail::ProducerIdentity identity;  // idempotence only
   uint64_t identity_generations = 0;
