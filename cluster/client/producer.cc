@@ -188,18 +188,27 @@ bool Producer::try_send(ProducerRecord& record, SendCallback done) {
 namespace {
 
 // Fetches a never-seen topic's metadata, then appends (or fails) every record queued for it in
-// s->awaiting_topic, in call order, without suspending in between.
+// s->awaiting_topic, in call order, without suspending in between. A topic just created may be
+// missing from a broker's metadata for a moment: asked again up to `retries` times, each after
+// the Client's retry_backoff (Kafka's producer blocks up to max.block.ms for it).
 asio::awaitable<void> resolve_topic(std::shared_ptr<Producer::State> s, std::string topic) {
-  std::vector<std::string> wanted{topic};
-  auto refreshed = co_await s->client.metadata(std::move(wanted));
   std::optional<int32_t> count;
   std::error_code failure = make_error_code(errc::unknown_topic);
-  if (!refreshed) {
-    failure = refreshed.error();
-  } else if (auto found = (*refreshed)->topics.find(topic);
-             found != (*refreshed)->topics.end() && !found->second.partitions.empty()) {
-    count = static_cast<int32_t>(found->second.partitions.size());
-    s->partition_counts[topic] = *count;
+  asio::steady_timer backoff(s->client.executor());
+  for (int attempt = 0; !count && attempt <= s->options.retries; ++attempt) {
+    if (attempt > 0) {
+      backoff.expires_after(s->client.options().retry_backoff);
+      co_await backoff.async_wait(detail::kProducerUseTuple);
+    }
+    std::vector<std::string> wanted{topic};
+    auto refreshed = co_await s->client.metadata(std::move(wanted));
+    if (!refreshed) {
+      failure = refreshed.error();
+    } else if (auto found = (*refreshed)->topics.find(topic);
+               found != (*refreshed)->topics.end() && !found->second.partitions.empty()) {
+      count = static_cast<int32_t>(found->second.partitions.size());
+      s->partition_counts[topic] = *count;
+    }
   }
   auto queued = std::move(s->awaiting_topic[topic]);
   s->awaiting_topic.erase(topic);
