@@ -55,10 +55,8 @@ struct Pending {
   explicit Pending(asio::any_io_executor ex) : done(std::move(ex)) {}
 };
 
-asio::awaitable<void> send_one(client::Producer& producer, std::shared_ptr<Pending> pending,
-                               size_t index, client::ProducerRecord record) {
-  auto sent = co_await producer.send(std::move(record));
-  ProduceOffset& slot = pending->offsets[index];
+// One record's answer into its slot of the request's offsets.
+void store(ProduceOffset& slot, const Result<client::RecordMetadata>& sent) {
   if (sent) {
     slot.partition = sent->partition;
     slot.offset = sent->offset;
@@ -66,6 +64,12 @@ asio::awaitable<void> send_one(client::Producer& producer, std::shared_ptr<Pendi
     slot.error_code = record_error_code(sent.error());
     slot.error = sent.error().message();
   }
+}
+
+asio::awaitable<void> send_one(client::Producer& producer, std::shared_ptr<Pending> pending,
+                               size_t index, client::ProducerRecord record) {
+  auto sent = co_await producer.send(std::move(record));
+  store(pending->offsets[index], sent);
   if (--pending->remaining == 0) {
     pending->done.cancel();
   }
@@ -210,16 +214,6 @@ struct FastPending {
   std::function<void(ClusterProduceService::Outcome)> done;
 };
 
-void store(ProduceOffset& slot, const Result<client::RecordMetadata>& sent) {
-  if (sent) {
-    slot.partition = sent->partition;
-    slot.offset = sent->offset;
-  } else {
-    slot.error_code = record_error_code(sent.error());
-    slot.error = sent.error().message();
-  }
-}
-
 // Whether the request's partition and every record's own partition exist in a topic of `count`.
 bool partitions_in_range(int32_t count, std::optional<PartitionId> partition,
                          const ProduceRequest& request) {
@@ -299,13 +293,7 @@ asio::awaitable<ClusterProduceService::Outcome> ClusterProduceService::produce_o
     auto record = to_producer_record(topic, partition, request.records.front());
     auto sent = co_await producer_->send(std::move(record));
     ProduceOffset o;
-    if (sent) {
-      o.partition = sent->partition;
-      o.offset = sent->offset;
-    } else {
-      o.error_code = record_error_code(sent.error());
-      o.error = sent.error().message();
-    }
+    store(o, sent);
     out.response.offsets.push_back(std::move(o));
     co_return out;
   }
