@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mirror_dr"))
-from mirror_lib import SEED, Cluster, produce, read_all, wait_for  # noqa: E402
+from mirror_lib import DEV_PORT, SEED, Cluster, produce, read_all, wait_for  # noqa: E402
 
 from kafka import KafkaConsumer  # noqa: E402
 
@@ -45,9 +45,10 @@ def caught_up(c, admin, link, topic, expect_records):
 
 def main():
     meridian, proxy = sys.argv[1], sys.argv[2]
-    c = Cluster(meridian, proxy)
+    c = Cluster(meridian, proxy, netns=True)
     ok = False
     try:
+        c.start_wan_proxy({"east": [DEV_PORT], "west": [DEV_PORT]})  # netns mode only
         east = c.start_dev("east")
         west = c.start_dev("west")
         prefix = ["topic.prefix.enable=true"]

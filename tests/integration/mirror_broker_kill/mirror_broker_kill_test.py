@@ -26,7 +26,8 @@ class Writer:
     def __init__(self, bootstrap):
         self.acked, self.errors = [], []
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, args=(bootstrap,))
+        # daemon: a failed check must not leave the process waiting on a retrying producer
+        self.thread = threading.Thread(target=self.run, args=(bootstrap,), daemon=True)
         self.thread.start()
 
     def run(self, bootstrap):
@@ -65,7 +66,7 @@ def kill_leader(dc, what, restart_after=4.0):
 
 def main():
     meridian, proxy, src = sys.argv[1], sys.argv[2], sys.argv[3]
-    c = Cluster(meridian, proxy)
+    c = Cluster(meridian, proxy, netns=True)
     ok = False
     try:
         east, west = start_two_dcs(c, src)

@@ -1,6 +1,8 @@
 """Helpers for the cross-DC mirror tests: processes (meridian dev, fault proxy), the mirror
 admin API, and Kafka clients (kafka-python). Every process started here is SIGKILLed by
-Cluster.close(); tests call it in a finally block."""
+Cluster.close(); tests call it in a finally block. Cluster(..., netns=True) runs each DC in its
+own network namespace with the fault proxy the only path between them
+(tests/support/netns_dcs.py); without root it falls back to the loopback layout."""
 import json
 import os
 import random
@@ -10,11 +12,15 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from netns_dcs import DEV_PORT, Network  # noqa: E402
 
 SEED = int(os.environ.get("MERIDIAN_TEST_SEED", random.randrange(1 << 30)))
 random.seed(SEED)
@@ -44,15 +50,27 @@ def free_port_in(lo, hi):
 
 
 class Cluster:
-    def __init__(self, meridian, proxy):
-        self.meridian = meridian
-        self.proxy_bin = proxy
+    def __init__(self, meridian, proxy, netns=False):
+        self.meridian = os.path.abspath(meridian)  # `ip netns exec` wants no relative path
+        self.proxy_bin = os.path.abspath(proxy)
         self.tmp = tempfile.mkdtemp(prefix="meridian-mirror-")
         self.procs = {}
+        self.control_port = None
+        # Last: a failed set-up must not leave the temp dir behind.
+        try:
+            self.net = Network() if netns else None
+        except Exception:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        self.ns = bool(self.net and self.net.netns)
 
-    def spawn(self, name, args, ready_regex, timeout=15):
+    def spawn(self, name, args, ready_regex, timeout=15, where=None):
+        """Starts `args` (inside DC/namespace `where` in netns mode) and waits for ready_regex
+        on its stdout."""
         out = open(os.path.join(self.tmp, name + ".out"), "w+")
         err = open(os.path.join(self.tmp, name + ".err"), "w")
+        if where is not None and self.ns:
+            args = self.net.argv(where, args)
         p = subprocess.Popen(args, stdout=out, stderr=err)
         self.procs[name] = p
 
@@ -80,6 +98,8 @@ class Cluster:
     def close(self, keep=False):
         for name in list(self.procs):
             self.kill(name)
+        if self.net:
+            self.net.close()
         if not keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -92,14 +112,46 @@ class Cluster:
         self.proxy_port, self.control_port = int(m.group(1)), int(m.group(2))
         return self.proxy_port
 
+    def start_wan_proxy(self, ports, delay_ms=0):
+        """netns mode: the fault proxy in the WAN namespace serving {dc: [broker ports]};
+        no-op (returns False) in loopback mode."""
+        if not self.ns:
+            return False
+        m = self.spawn("proxy", self.net.proxy_argv(self.proxy_bin, ports, [
+            "--delay-ms", str(delay_ms), "--seed", str(SEED)]), r"control (\d+)")
+        self.control_port = int(m.group(1))
+        return True
+
     def proxy(self, command):
-        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as s:
+        if self.ns:
+            conn = self.net.connect("wan", "127.0.0.1", self.control_port)
+        else:
+            conn = socket.create_connection(("127.0.0.1", self.control_port), timeout=5)
+        with conn as s:
             s.sendall((command + "\n").encode())
             reply = s.makefile().readline().strip()
         assert reply.startswith("ok"), reply
         return reply
 
-    def start_east(self, port, advertised_port):
+    def _ns_dev_args(self, name, args=()):
+        """`meridian dev` args (minus --port) for DC `name` in netns mode: all addresses, port
+        DEV_PORT, advertising the DC's address."""
+        args = list(args)
+        if "--port" in args:
+            del args[args.index("--port"):args.index("--port") + 2]
+        return args + ["--host", "0.0.0.0", "--port", str(DEV_PORT), "--set",
+                       "advertised.listeners=PLAINTEXT://%s:%d" % (self.net.host(name), DEV_PORT)]
+
+    def start_east(self, port=None, advertised_port=None):
+        """East (`meridian dev`); loopback mode: on `port`, advertising the proxy's
+        `advertised_port`. Returns the bootstrap the test's clients use."""
+        if self.ns:
+            args = [self.meridian, "dev", "--brokers", "1", "--gateway-port", "0",
+                    "--admin-port", "0", "--dc", "east", "--data-dir",
+                    os.path.join(self.tmp, "east"), "--set", "num.partitions=3"]
+            self.spawn("east", self._ns_dev_args("east", args), r"bootstrap \S+:\d+",
+                       where="east")
+            return "%s:%d" % (self.net.host("east"), DEV_PORT)
         args = [self.meridian, "dev", "--brokers", "1", "--port", str(port), "--gateway-port", "0",
                 "--admin-port", "0", "--dc", "east", "--data-dir", os.path.join(self.tmp, "east"),
                 "--set", "advertised.listeners=PLAINTEXT://127.0.0.1:%d" % advertised_port,
@@ -114,6 +166,12 @@ class Cluster:
                 "--mirror-groups", "app-.*"]
         if topics:
             args += ["--mirror-topics", topics]
+        if self.ns:
+            m = self.spawn("west", self._ns_dev_args("west", args),
+                           r"bootstrap (\S+:\d+).*mirror from \S+ admin (http://\S+)",
+                           where="west")
+            self.admin = self.net.url("west", m.group(2))
+            return "%s:%d" % (self.net.host("west"), DEV_PORT)
         m = self.spawn("west", args, r"bootstrap (127\.0\.0\.1:\d+).*mirror from \S+ admin (http://\S+)")
         self.admin = m.group(2)
         return m.group(1)
@@ -124,18 +182,27 @@ class Cluster:
         args = [self.meridian, "dev", "--brokers", "1", "--port", "0", "--gateway-port", "0",
                 "--admin-port", "0", "--dc", name, "--data-dir", os.path.join(self.tmp, name),
                 "--set", "num.partitions=3"] + list(extra)
+        if self.ns:
+            self.spawn(name, self._ns_dev_args(name, args), r"bootstrap \S+:\d+", where=name)
+            return "%s:%d" % (self.net.host(name), DEV_PORT)
         m = self.spawn(name, args, r"bootstrap (127\.0\.0\.1:\d+)")
         return m.group(1)
 
     def start_link(self, name, source, target, sets=()):
-        """A `meridian mirror run` process for link `name`; returns its admin URL."""
+        """A `meridian mirror run` process for link `name`; returns its admin URL. In netns
+        mode it runs in the target's DC (its admin on that DC's address), so it reaches the
+        source only through the fault proxy."""
+        dc = None
+        if self.ns:
+            dc = [d for d in ("east", "west") if target.startswith(self.net.host(d) + ":")][0]
+        host = self.net.host(dc) if dc else "127.0.0.1"
         args = [self.meridian, "mirror", "run", "--set", "link.name=" + name,
                 "--set", "source.bootstrap.servers=" + source,
                 "--set", "target.bootstrap.servers=" + target, "--set", "admin.port=0",
-                "--set", "admin.listener=127.0.0.1:0"]
+                "--set", "admin.host=" + host, "--set", "admin.listener=%s:0" % host]
         for s in sets:
             args += ["--set", s]
-        m = self.spawn("link-" + name, args, r"admin (http://[0-9.:]+)")
+        m = self.spawn("link-" + name, args, r"admin (http://[0-9.:]+)", where=dc)
         return m.group(1)
 
     def api_at(self, admin, path):

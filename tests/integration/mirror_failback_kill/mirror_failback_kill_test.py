@@ -15,7 +15,9 @@ min.insync.replicas=2) with a `meridian mirror run` link east -> west:
    acknowledged record of both periods exactly once at its offset, every acknowledged divergent
    record in `orders.recovered` and nowhere else;
 6. promote swaps the roles back, east takes writes, west mirrors them: the final primary holds
-   every acknowledged record of the three periods exactly once at its offset.
+   every acknowledged record of the three periods exactly once at its offset, and east's
+   three replicas of each partition end byte-identical (segment bytes and `meridian log dump`,
+   failback_lib.replicas_identical, as in mirror_failback_rf3).
 The link's /metrics shows the errors the kills caused (meridian_mirror_errors_total) and lag in
 bytes. Bounded: well under 2 minutes."""
 import os
@@ -32,7 +34,7 @@ for d in ("mirror_dr", "mirror_broker_kill", "mirror_failback_rf3"):
 from mirror_lib import SEED, Cluster, read_all, wait_for  # noqa: E402
 from zk_dcs import PARTS, TOPIC, check, start_two_dcs  # noqa: E402
 from failback_lib import (LINK, Writes, action, caught_up, ends_of,  # noqa: E402
-                          try_action)
+                          replicas_identical, try_action)
 
 
 def metrics(c):
@@ -174,11 +176,13 @@ def scenario(c, east, west):
     final = same_logs(east, west, [first, in_west, more])
     keys = set(r[1] for recs in final.values() for r in recs)
     check(set(saved).isdisjoint(keys), "divergent records only in orders.recovered")
+    # The cut of east's suffix under kills left no replica with different bytes.
+    replicas_identical(c, east, final)
 
 
 def main():
     meridian, proxy, src = sys.argv[1], sys.argv[2], sys.argv[3]
-    c = Cluster(meridian, proxy)
+    c = Cluster(meridian, proxy, netns=True)
     ok = False
     t0 = time.time()
     try:

@@ -1,11 +1,17 @@
 """Failback helpers shared by mirror_failback_rf3 and mirror_failback_kill: acks=all writes
 that remember every acknowledged record, and the link's admin API (mirror actions, forward /
-reverse entries, caught-up checks) for link LINK on topic zk_dcs.TOPIC."""
+reverse entries, caught-up checks) for link LINK on topic zk_dcs.TOPIC, and the check that a
+DC's three replicas of every partition are byte-identical."""
+import glob
 import json
+import os
+import signal
+import subprocess
+import time
 
 from kafka.errors import KafkaError
 
-from mirror_lib import producer
+from mirror_lib import producer, wait_for
 from zk_dcs import PARTS, TOPIC, check
 
 LINK = "east-to-west"
@@ -88,3 +94,44 @@ def ends_of(writes):
     for part, offset, _, _ in acked:
         out[part] = max(out.get(part, 0), offset + 1)
     return out
+
+
+def stop_dc(c, dc):
+    """SIGTERM (clean shutdown) of the three brokers, so their files are complete."""
+    for i in (1, 2, 3):
+        p = c.procs.pop("%s-%d" % (dc.name, i), None)
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def replica_bytes(c, dc, broker, part):
+    d = os.path.join(c.tmp, "%s-data-%d" % (dc.name, broker), "%s-%d" % (TOPIC, part))
+    return b"".join(open(f, "rb").read() for f in sorted(glob.glob(os.path.join(d, "*.log"))))
+
+
+def replica_dump(c, dc, broker, part):
+    d = os.path.join(c.tmp, "%s-data-%d" % (dc.name, broker), "%s-%d" % (TOPIC, part))
+    r = subprocess.run([c.meridian, "log", "dump", "--records", "--json", d],
+                       capture_output=True, text=True, timeout=60)
+    return [line for line in r.stdout.splitlines() if line.startswith("{")]
+
+
+def replicas_identical(c, east, final):
+    wait_for(lambda: all((east.partition(p) or (0, []))[1] == [1, 2, 3] for p in range(PARTS)),
+             40, "east ISR of 3 on every partition")
+    time.sleep(1)  # the followers' next fetch carries the last HW
+    stop_dc(c, east)
+    for p in range(PARTS):
+        data = [replica_bytes(c, east, b, p) for b in (1, 2, 3)]
+        dumps = [replica_dump(c, east, b, p) for b in (1, 2, 3)]
+        check(len(data[0]) > 0 and data[0] == data[1] == data[2],
+              "east orders-%d: the three replicas are byte-identical (%d bytes)"
+              % (p, len(data[0])))
+        check(len(dumps[0]) >= len(final[p]) and dumps[0] == dumps[1] == dumps[2],
+              "east orders-%d: `meridian log dump` equal on all replicas (%d records)"
+              % (p, len(dumps[0])))

@@ -14,10 +14,7 @@ east and west are three `meridian broker` processes each on one real ZooKeeper (
 Every acknowledged record of every period is in the final primary exactly once at its offset,
 the divergent ones only in `orders.recovered`, and east's three replicas of each partition end
 byte-identical (segment bytes and `meridian log dump` records)."""
-import glob
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -27,32 +24,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "mirror_broker_kill"))
 sys.path.insert(0, HERE)
 from mirror_lib import SEED, Cluster, read_all, wait_for  # noqa: E402
 from zk_dcs import PARTS, TOPIC, check, start_two_dcs  # noqa: E402
-from failback_lib import LINK, Writes, action, caught_up, ends_of  # noqa: E402
-
-
-def stop_dc(c, dc):
-    """SIGTERM (clean shutdown) of the three brokers, so their files are complete."""
-    for i in (1, 2, 3):
-        p = c.procs.pop("%s-%d" % (dc.name, i), None)
-        if p and p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
-def replica_bytes(c, dc, broker, part):
-    d = os.path.join(c.tmp, "%s-data-%d" % (dc.name, broker), "%s-%d" % (TOPIC, part))
-    return b"".join(open(f, "rb").read() for f in sorted(glob.glob(os.path.join(d, "*.log"))))
-
-
-def replica_dump(c, dc, broker, part):
-    d = os.path.join(c.tmp, "%s-data-%d" % (dc.name, broker), "%s-%d" % (TOPIC, part))
-    r = subprocess.run([c.meridian, "log", "dump", "--records", "--json", d],
-                       capture_output=True, text=True, timeout=60)
-    return [line for line in r.stdout.splitlines() if line.startswith("{")]
+from failback_lib import (LINK, Writes, action, caught_up, ends_of,  # noqa: E402
+                          replicas_identical)
 
 
 def scenario(c, east, west):
@@ -115,25 +88,9 @@ def scenario(c, east, west):
     return final
 
 
-def replicas_identical(c, east, final):
-    wait_for(lambda: all((east.partition(p) or (0, []))[1] == [1, 2, 3] for p in range(PARTS)),
-             40, "east ISR of 3 on every partition")
-    time.sleep(1)  # the followers' next fetch carries the last HW
-    stop_dc(c, east)
-    for p in range(PARTS):
-        data = [replica_bytes(c, east, b, p) for b in (1, 2, 3)]
-        dumps = [replica_dump(c, east, b, p) for b in (1, 2, 3)]
-        check(len(data[0]) > 0 and data[0] == data[1] == data[2],
-              "east orders-%d: the three replicas are byte-identical (%d bytes)"
-              % (p, len(data[0])))
-        check(len(dumps[0]) >= len(final[p]) and dumps[0] == dumps[1] == dumps[2],
-              "east orders-%d: `meridian log dump` equal on all replicas (%d records)"
-              % (p, len(dumps[0])))
-
-
 def main():
     meridian, proxy, src = sys.argv[1], sys.argv[2], sys.argv[3]
-    c = Cluster(meridian, proxy)
+    c = Cluster(meridian, proxy, netns=True)
     ok = False
     t0 = time.time()
     try:

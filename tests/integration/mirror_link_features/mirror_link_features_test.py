@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mirror_dr"))
-from mirror_lib import SEED, Cluster, produce, read_all, wait_for  # noqa: E402
+from mirror_lib import DEV_PORT, SEED, Cluster, produce, read_all, wait_for  # noqa: E402
 
 from confluent_kafka.admin import (AdminClient, ConfigResource, NewPartitions,  # noqa: E402
                                    NewTopic)
@@ -148,9 +148,10 @@ def compression(c, east, west):
 
 def main():
     meridian, proxy = sys.argv[1], sys.argv[2]
-    c = Cluster(meridian, proxy)
+    c = Cluster(meridian, proxy, netns=True)
     ok = False
     try:
+        c.start_wan_proxy({"east": [DEV_PORT], "west": [DEV_PORT]})  # netns mode only
         east = c.start_dev("east")
         west = c.start_dev("west")
         link = config_sync(c, east, west)
