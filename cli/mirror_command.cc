@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <iomanip>
 #include <iostream>
@@ -327,6 +328,34 @@ std::optional<std::string> resolve_link(const ClientArgs& a) {
   return j["data"][0].value("link_name", "");
 }
 
+// The link's state, its newest error of any kind (copy loops clear a partition's last_error once
+// they recover, so a flapping link would otherwise look healthy) and its nonzero error counts.
+void print_link(const std::string& link, const json& l) {
+  std::cout << "link " << link << ": " << l.value("state", "?") << ", "
+            << l.value("records_mirrored", 0) << " records mirrored"
+            << (l.value("last_error", "").empty() ? "" : ", last error: ")
+            << l.value("last_error", "") << "\n";
+  if (const auto& recent = l.value("recent_error", json()); recent.is_object()) {
+    auto age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count() -
+                  recent.value("timestamp_ms", int64_t{0});
+    std::cout << "recent error (" << recent.value("kind", "?") << ", " << std::fixed
+              << std::setprecision(1) << static_cast<double>(age_ms) / 1000.0
+              << " s ago): " << recent.value("message", "") << "\n";
+  }
+  std::string counts;
+  const json errors = l.value("errors", json::object());
+  for (const auto& [kind, n] : errors.items()) {
+    if (n.is_number() && n.get<int64_t>() > 0) {
+      counts += " " + kind + "=" + std::to_string(n.get<int64_t>());
+    }
+  }
+  if (!counts.empty()) {
+    std::cout << "errors:" << counts << "\n";
+  }
+}
+
 void print_status(const json& mirrors) {
   std::cout << std::left << std::setw(24) << "TOPIC" << std::setw(6) << "PART" << std::setw(11)
             << "STATE" << std::setw(12) << "MIRRORED" << std::setw(12) << "SOURCE-HW"
@@ -364,10 +393,7 @@ int run_client(const std::string& action, const ClientArgs& a) {
       return 0;
     }
     if (lj.is_object()) {
-      std::cout << "link " << *link << ": " << lj.value("state", "?") << ", "
-                << lj.value("records_mirrored", 0) << " records mirrored"
-                << (lj.value("last_error", "").empty() ? "" : ", last error: ")
-                << lj.value("last_error", "") << "\n";
+      print_link(*link, lj);
     }
     print_status(j);
     return 0;
