@@ -11,6 +11,7 @@
 #   ./bench/e2e.sh                   10 s per run, appends to bench/RESULTS.md
 #   DURATION=5 ./bench/e2e.sh --no-append
 #   MERIDIAN_BUILD_DIR=build-x MERIDIAN_SKIP_BUILD=1 ./bench/e2e.sh   use binaries built already
+#   MERIDIAN_LOG_WRITEBACK_BYTES=0 ./bench/e2e.sh --no-append   A/B: writeback left to the kernel
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${MERIDIAN_BUILD_DIR:-build}
@@ -29,6 +30,13 @@ TMP=$(mktemp -d)
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_start_dev "$M" "$TMP"
+# Dirty + Writeback page cache (MB) once a second: second-long produce stalls come from the
+# kernel throttling writers (balance_dirty_pages) when this gets near vm.dirty_ratio.
+( while kill -0 "$DEV_PID" 2>/dev/null; do
+    awk '/^(Dirty|Writeback):/ {s += $2} END {print int(s / 1024)}' /proc/meminfo
+    sleep 1
+  done ) >"$TMP/dirty.txt" 2>/dev/null &
+DIRTY_SAMPLER=$!
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DEV_PID/stat"; }
 bench() {  # bench NAME ACKS RF [more flags]
@@ -65,8 +73,10 @@ bench half all 3 --rate "$half" >/dev/null
 wait "$CONSUMER" || true
 tail -1 "$TMP/consume.json" >>"$TMP/results.jsonl"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+kill "$DIRTY_SAMPLER" 2>/dev/null || true
+dirty_peak=$(sort -n "$TMP/dirty.txt" | tail -1)
 
-report=$($PY - "$TMP/results.jsonl" "$TMP/ceiling.json" "$load_before" "$load_after" "$DURATION" <<'PYEOF'
+report=$($PY - "$TMP/results.jsonl" "$TMP/ceiling.json" "$load_before" "$load_after" "$DURATION" "${dirty_peak:-?}" <<'PYEOF'
 import json, sys, datetime
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 ceiling = json.load(open(sys.argv[2]))["benchmarks"][0]["bytes_per_second"] / 1e6
@@ -75,7 +85,8 @@ out.append(f"\n## Cluster produce/consume over loopback ({datetime.date.today().
 out.append(f"`meridian dev --brokers 3` and the load tool on the same 2 cores, 1 KiB records, 6 partitions, "
            f"{sys.argv[5]} s per run, batch.size 256 KiB, linger 2 ms, 2,048 records in flight. "
            f"Load average (1/5/15 min) before: {sys.argv[3]}, after: {sys.argv[4]} "
-           f"(the machine is shared with other builds: figures are noisy).\n")
+           f"(the machine is shared with other builds: figures are noisy). Peak dirty + writeback "
+           f"page cache during the runs: {sys.argv[6]} MB.\n")
 import os
 hz = os.sysconf("SC_CLK_TCK")
 out.append("| Run | MB/s | records/s | p50 ms | p99 ms | p999 ms | vs loopback TCP | broker CPU ms/MB |")

@@ -152,6 +152,7 @@ Result<void> Broker::start() {
   rm.self = config.broker_id;
   rm.log_dir = config.log_dirs.front();
   rm.log_config.segment_bytes = config.log_segment_bytes;
+  rm.log_config.writeback_bytes = config.log_writeback_bytes;
   rm.log_config.segment_ms = config.log_segment_ms.count();
   rm.log_config.retention_ms = config.log_retention_ms;
   rm.log_config.retention_bytes = config.log_retention_bytes;

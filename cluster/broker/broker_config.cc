@@ -43,6 +43,7 @@ config::Schema make_schema() {
   s.add({"log.flush.interval.messages", Type::kInt, std::to_string(kNeverFlush), "fsync after this many messages (default: rely on replication).", 1, INT64_MAX});
   s.add({"log.flush.interval.ms", Type::kInt, "-1", "fsync at this interval (-1: never on a timer).", -1, INT64_MAX});
   s.add({"log.index.interval.bytes", Type::kInt, "4096", "Bytes between offset index entries.", 0, kIntMax});
+  s.add({"log.writeback.bytes", Type::kInt, "4194304", "Start writeback of a segment's dirty pages on a background thread every this many appended bytes (0: leave it to the kernel).", 0, kIntMax});
   s.add({"message.max.bytes", Type::kInt, "1048588", "Largest record batch accepted.", 0, kIntMax});
   s.add({"socket.request.max.bytes", Type::kInt, "104857600", "Largest request frame accepted.", 1, kIntMax});
   return s;
@@ -93,6 +94,7 @@ BrokerConfig BrokerConfig::from_values(const config::Values& v) {
   c.leader_imbalance_per_broker_percentage =
       static_cast<int32_t>(v.get_int("leader.imbalance.per.broker.percentage"));
   c.log_segment_bytes = v.get_int("log.segment.bytes");
+  c.log_writeback_bytes = v.get_int("log.writeback.bytes");
   c.log_segment_ms = std::chrono::milliseconds(v.get_int("log.segment.ms"));
   c.log_retention_ms = v.get_int("log.retention.ms");
   c.log_retention_bytes = v.get_int("log.retention.bytes");

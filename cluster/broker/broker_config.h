@@ -49,6 +49,7 @@ struct BrokerConfig {
   std::chrono::milliseconds group_max_session_timeout{1800000};
   std::chrono::milliseconds group_initial_rebalance_delay{3000};
   int64_t log_segment_bytes = 1073741824;
+  int64_t log_writeback_bytes = 4194304;  // log.writeback.bytes (LogConfig::writeback_bytes)
   std::chrono::milliseconds log_segment_ms{604800000};
   int64_t log_retention_ms = 604800000;  // -1: unlimited
   int64_t log_retention_bytes = -1;      // -1: unlimited

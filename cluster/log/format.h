@@ -63,6 +63,7 @@ inline constexpr int64_t kDefaultSegmentBytes = 1024LL * 1024 * 1024;
 inline constexpr int64_t kDefaultSegmentMs = 7LL * 24 * 3600 * 1000;
 inline constexpr int64_t kDefaultRetentionMs = 7LL * 24 * 3600 * 1000;
 inline constexpr int64_t kDefaultIndexIntervalBytes = 4096;
+inline constexpr int64_t kDefaultWritebackBytes = 4LL * 1024 * 1024;
 
 // ListOffsets sentinels (Kafka's ListOffsetsRequest.EARLIEST_TIMESTAMP / LATEST_TIMESTAMP).
 inline constexpr int64_t kEarliestTimestamp = -2;

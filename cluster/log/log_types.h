@@ -37,6 +37,10 @@ struct LogConfig {
   bool cleanup_compact = false;
   int64_t delete_retention_ms = 86'400'000;  // delete.retention.ms: how long tombstones stay
   double min_cleanable_dirty_ratio = 0.5;    // min.cleanable.dirty.ratio
+  // Every this many appended bytes a segment asks the background sync thread to start writeback
+  // (sync_file_range), so dirty pages never pile up to the kernel's throttling point; 0 leaves
+  // writeback to the kernel. Not a Kafka key (log.writeback.bytes on the broker).
+  int64_t writeback_bytes = format::kDefaultWritebackBytes;
 
   // Errors: invalid_config.
   Result<void> validate() const;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "cluster/log/detail/background_sync.h"
 #include "cluster/log/detail/checkpoint.h"
 #include "cluster/log/detail/file.h"
 #include "cluster/log/detail/leader_epoch_cache.h"
@@ -15,7 +16,7 @@ Result<void> LogConfig::validate() const {
   bool ok = segment_bytes >= 128 && segment_bytes <= format::kMaxSegmentBytes && segment_ms >= 1 &&
             retention_ms >= -1 && retention_bytes >= -1 && flush_messages >= 1 && flush_ms >= 0 &&
             index_interval_bytes >= 0 && recovery_checkpoint_interval_ms >= 0 &&
-            delete_retention_ms >= 0 && min_cleanable_dirty_ratio >= 0.0 &&
+            delete_retention_ms >= 0 && min_cleanable_dirty_ratio >= 0.0 && writeback_bytes >= 0 &&
             min_cleanable_dirty_ratio <= 1.0;
   if (!ok) {
     return make_error_code(errc::invalid_config);
@@ -221,6 +222,9 @@ Result<AppendInfo> PartitionLog::append_validated(std::span<const uint8_t> batch
   if (batches.size() > static_cast<size_t>(format::kMaxSegmentBytes)) {
     return make_error_code(errc::batch_too_large);
   }
+  if (auto r = reap_seals(); !r) {
+    return r.error();
+  }
   auto rolled = maybe_roll(batches.size(), info.first_offset, info.last_offset);
   if (!rolled) {
     return rolled.error();
@@ -254,8 +258,8 @@ Result<bool> PartitionLog::maybe_roll(uint64_t incoming, Offset first_base, Offs
     if (auto r = delete_segment(it); !r) {
       return fail_bool(r.error());
     }
-    auto created = detail::Segment::create(
-        dir_, first_base, {static_cast<uint64_t>(config_.index_interval_bytes)}, clock_());
+    auto created =
+        detail::Segment::create(dir_, first_base, detail::segment_options(config_), clock_());
     if (!created) {
       return fail_bool(created.error());
     }
@@ -268,26 +272,59 @@ Result<bool> PartitionLog::maybe_roll(uint64_t incoming, Offset first_base, Offs
   return true;
 }
 
-// Seals the active segment (fsync: everything before it is now durable) and starts a new one.
+// Starts a new segment. The old one is sealed (its indexes written here; its files and the
+// directory synced on the background sync thread), so appends to the new segment never wait
+// for the fdatasync of up to segment.bytes of dirty pages, which used to block the partition's
+// strand for up to seconds. Until reap_seals() sees that sync finished, the recovery point
+// stays where it was: nothing is claimed durable before it is (DESIGN.md §2, fsync on roll).
 Result<void> PartitionLog::roll(Offset new_base) {
   Offset end = log_end_offset();
-  if (auto r = active().seal(); !r) {
-    return r.error();
+  auto job = active().prepare_seal();
+  if (!job) {
+    return job.error();
   }
-  auto created = detail::Segment::create(
-      dir_, new_base, {static_cast<uint64_t>(config_.index_interval_bytes)}, clock_());
+  auto created =
+      detail::Segment::create(dir_, new_base, detail::segment_options(config_), clock_());
   if (!created) {
     return created.error();
   }
   segments_.emplace(new_base.value, std::move(*created));
-  if (auto r = detail::fsync_dir(dir_); !r) {
-    return r.error();
-  }
+  pending_seals_.push_back({end, detail::BackgroundSync::instance().seal(std::move(*job))});
   logger("log")->info("{}: rolled segment at offset {}", dir_.filename().string(), new_base.value);
-  recovery_point_ = end;
-  last_flush_ms_ = clock_();
   snapshot_at_roll(new_base);
-  return write_recovery_point();
+  return {};
+}
+
+Result<void> PartitionLog::reap_seals() {
+  bool advanced = false;
+  while (!pending_seals_.empty() &&
+         pending_seals_.front().ticket->done.load(std::memory_order_acquire)) {
+    PendingSeal seal = std::move(pending_seals_.front());
+    pending_seals_.pop_front();
+    if (seal.ticket->error) {
+      // Later seals must not move the recovery point past this unsynced segment; a flush()
+      // syncs everything from the recovery point on again.
+      pending_seals_.clear();
+      logger("log")->error("{}: syncing the segment rolled at offset {} failed: {}",
+                           dir_.filename().string(), seal.end.value, seal.ticket->error.message());
+      return seal.ticket->error;
+    }
+    if (seal.end > recovery_point_) {
+      recovery_point_ = seal.end;
+      advanced = true;
+    }
+  }
+  if (advanced) {
+    last_flush_ms_ = clock_();
+    return write_recovery_point();
+  }
+  return {};
+}
+
+void PartitionLog::drop_seals_beyond(Offset end) {
+  while (!pending_seals_.empty() && pending_seals_.back().end > end) {
+    pending_seals_.pop_back();
+  }
 }
 
 Result<void> PartitionLog::delete_segment(
@@ -341,6 +378,9 @@ Result<Offset> PartitionLog::flush() {
 }
 
 Result<void> PartitionLog::flush_if_due() {
+  if (auto r = reap_seals(); !r) {
+    return r.error();
+  }
   if (recovery_point_ < log_end_offset() && clock_() - last_flush_ms_ >= config_.flush_ms) {
     if (auto r = flush(); !r) {
       return r.error();
@@ -351,6 +391,9 @@ Result<void> PartitionLog::flush_if_due() {
 
 Result<bool> PartitionLog::roll_if_due() {
   if (auto r = check_open(); !r) {
+    return fail_bool(r.error());
+  }
+  if (auto r = reap_seals(); !r) {
     return fail_bool(r.error());
   }
   if (active().empty() || clock_() - active().roll_base_ms() < config_.segment_ms) {

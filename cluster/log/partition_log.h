@@ -12,6 +12,7 @@
 // (the consumer skips record 2) and [5..5]. truncate_to(Offset(4)) removes [2..4] as well (a
 // batch is never split), so log_end_offset() = 2.
 
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -31,6 +32,7 @@ namespace detail {
 class Segment;
 class LeaderEpochCache;
 class OffsetMap;
+struct SealTicket;
 }  // namespace detail
 
 // "<root>/<topic>-<partition>".
@@ -70,8 +72,13 @@ class PartitionLog {
 
   Offset log_start_offset() const noexcept { return log_start_; }
   Offset log_end_offset() const noexcept;
-  // Everything below this offset has been fsynced.
+  // Everything below this offset has been fsynced. A roll moves it only once the background
+  // seal of the old segment has finished (see pending_seals()).
   Offset recovery_point() const noexcept { return recovery_point_; }
+  // Rolled segments whose fsync runs on the background sync thread (detail/background_sync.h)
+  // and has not been reaped yet. Appends, flush_if_due() and roll_if_due() reap finished ones:
+  // the recovery point moves to the end of each and its checkpoint is written.
+  size_t pending_seals() const noexcept { return pending_seals_.size(); }
   uint64_t size_bytes() const noexcept;
   size_t segment_count() const noexcept { return segments_.size(); }
   // Base offsets of the segments, oldest first (tests, tools, metrics).
@@ -157,6 +164,10 @@ class PartitionLog {
   Result<AppendInfo> append_validated(std::span<const uint8_t> batches, AppendInfo info);
   Result<bool> maybe_roll(uint64_t incoming_bytes, Offset first_base, Offset last_offset);
   Result<void> roll(Offset new_base);
+  // Takes the finished background seals in roll order; errors: the seal's I/O error.
+  Result<void> reap_seals();
+  // Forgets pending seals of segments that reach beyond `end` (truncation).
+  void drop_seals_beyond(Offset end);
   Result<void> delete_segment(std::map<int64_t, std::unique_ptr<detail::Segment>>::iterator it);
   Result<void> write_recovery_point();
   Result<void> write_log_start();
@@ -184,6 +195,11 @@ class PartitionLog {
   RollSnapshotFn roll_snapshot_;   // see set_roll_snapshot()
   void snapshot_at_roll(Offset base);  // partition_log_snapshots.cc
   Offset cleaned_to_{0};
+  struct PendingSeal {
+    Offset end;  // the log end when the sealed segment was rolled
+    std::shared_ptr<detail::SealTicket> ticket;
+  };
+  std::deque<PendingSeal> pending_seals_;  // oldest first
 };
 
 }  // namespace meridian::log

@@ -29,6 +29,7 @@ Result<void> PartitionLog::truncate_to(Offset end) {
     return r.error();
   }
   Offset new_end = log_end_offset();
+  drop_seals_beyond(new_end);  // their syncs no longer cover what the log holds there
   logger("log")->info("{}: truncated to offset {} (log end {})", dir_.filename().string(),
                       end.value, new_end.value);
   if (auto r = persist_epochs_if(epochs_->truncate_from_end(new_end)); !r) {
@@ -60,8 +61,7 @@ Result<void> PartitionLog::truncate_fully_and_start_at(Offset start) {
       return r.error();
     }
   }
-  auto created = detail::Segment::create(
-      dir_, start, {static_cast<uint64_t>(config_.index_interval_bytes)}, clock_());
+  auto created = detail::Segment::create(dir_, start, detail::segment_options(config_), clock_());
   if (!created) {
     return created.error();
   }
@@ -73,6 +73,7 @@ Result<void> PartitionLog::truncate_fully_and_start_at(Offset start) {
                       start.value);
   log_start_ = start;
   recovery_point_ = start;
+  pending_seals_.clear();
   cleaned_to_ = start;
   if (auto r = prune_state_snapshots(Offset(INT64_MAX), Offset(INT64_MAX)); !r) {
     return r.error();

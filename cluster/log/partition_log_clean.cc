@@ -223,9 +223,9 @@ Result<void> PartitionLog::clean_segment(int64_t base, const detail::OffsetMap& 
     return r.error();
   }
   detail::Segment::LoadReport report;
-  auto fresh = detail::Segment::open(
-      dir_, Offset(base), {static_cast<uint64_t>(config_.index_interval_bytes)},
-      detail::Segment::LoadMode::kRecover, Offset(base), clock_(), report);
+  auto fresh =
+      detail::Segment::open(dir_, Offset(base), detail::segment_options(config_),
+                            detail::Segment::LoadMode::kRecover, Offset(base), clock_(), report);
   if (!fresh) {
     return fresh.error();
   }

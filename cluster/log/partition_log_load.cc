@@ -187,7 +187,7 @@ Result<void> PartitionLog::load_segments(const std::vector<Offset>& bases, Offse
       first_recovered = i;
     }
   }
-  detail::Segment::Options options{static_cast<uint64_t>(config_.index_interval_bytes)};
+  detail::Segment::Options options = detail::segment_options(config_);
   Offset min_base(0);
   for (size_t i = 0; i < bases.size(); ++i) {
     auto mode = i >= first_recovered && !open_stats_.clean_shutdown
@@ -239,8 +239,7 @@ Result<void> PartitionLog::load_checkpoints(bool have_data,
     start = Offset(rows->empty() ? 0 : (*rows)[0][0]);
   }
   if (segments_.empty()) {
-    auto created = detail::Segment::create(
-        dir_, start, {static_cast<uint64_t>(config_.index_interval_bytes)}, clock_());
+    auto created = detail::Segment::create(dir_, start, detail::segment_options(config_), clock_());
     if (!created) {
       return created.error();
     }

@@ -1,5 +1,6 @@
 #include "cluster/log/detail/segment.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <system_error>
 
@@ -61,6 +62,7 @@ Result<std::unique_ptr<Segment>> Segment::open(const std::filesystem::path& dir,
     return size.error();
   }
   seg->size_ = *size;
+  seg->writeback_from_ = seg->size_;  // what is on disk already needs no writeback from us
   min_base = std::max(min_base, base);
   if (mode == LoadMode::kRecover) {
     if (auto r = seg->rebuild(min_base, report); !r) {
@@ -185,7 +187,12 @@ Result<void> Segment::append(std::span<const uint8_t> batches) {
     next_offset_ = header->next_offset();
     pos += header->size_bytes();
   }
+  writeback_from_ = std::min(writeback_from_, size_);  // a recovery may have cut the file
   size_ += batches.size();
+  if (options_.writeback_bytes > 0 && size_ - writeback_from_ >= options_.writeback_bytes) {
+    BackgroundSync::instance().start_writeback(log_, writeback_from_, size_ - writeback_from_);
+    writeback_from_ = size_;
+  }
   return {};
 }
 
@@ -366,6 +373,7 @@ Result<void> Segment::truncate_to(Offset target) {
     return r.error();
   }
   size_ = pos;
+  writeback_from_ = std::min(writeback_from_, size_);
   next_offset_ = new_next;
   size_t keep = 0;
   while (keep < offset_index_.entries().size() && offset_index_.entries()[keep].position < pos) {
@@ -430,6 +438,28 @@ Result<void> Segment::seal() {
     return r.error();
   }
   return log_->sync();
+}
+
+Segment::Options segment_options(const LogConfig& config) {
+  return {static_cast<uint64_t>(config.index_interval_bytes),
+          static_cast<uint64_t>(config.writeback_bytes)};
+}
+
+Result<SealJob> Segment::prepare_seal() {
+  if (max_timestamp_ >= 0 &&
+      (time_index_.empty() || max_timestamp_ > time_index_.back().timestamp)) {
+    time_index_.append({max_timestamp_, static_cast<uint32_t>(offset_of_max_timestamp_ - base_)});
+  }
+  if (auto r = offset_index_.persist(OffsetIndex::Sync::kNo); !r) {
+    return r.error();
+  }
+  if (auto r = time_index_.persist(TimeIndex::Sync::kNo); !r) {
+    return r.error();
+  }
+  return SealJob{log_,
+                 {segment_path(dir_, base_, format::kIndexSuffix),
+                  segment_path(dir_, base_, format::kTimeIndexSuffix)},
+                 dir_};
 }
 
 Result<void> Segment::remove() {

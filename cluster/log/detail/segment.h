@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/log/detail/background_sync.h"
 #include "cluster/log/detail/file.h"
 #include "cluster/log/detail/segment_scan.h"
 #include "cluster/log/detail/sparse_index.h"
@@ -35,6 +36,8 @@ class Segment {
  public:
   struct Options {
     uint64_t index_interval_bytes = 4096;
+    // Hand every this many appended bytes to BackgroundSync for writeback (0: never).
+    uint64_t writeback_bytes = 0;
   };
   // What open() found, for OpenStats and the log line.
   struct LoadReport {
@@ -90,6 +93,9 @@ class Segment {
   Result<void> flush();
   // Roll/close: a final time index entry, then every file synced.
   Result<void> seal();
+  // seal() without the syncs: the final time index entry and both indexes written; returns the
+  // files for BackgroundSync to sync (the roll does not wait for them).
+  Result<SealJob> prepare_seal();
   // Unlinks the files; open reads keep the .log readable.
   Result<void> remove();
 
@@ -113,7 +119,11 @@ class Segment {
   int64_t max_timestamp_ = -1;
   Offset offset_of_max_timestamp_;
   uint64_t bytes_since_index_ = 0;
+  uint64_t writeback_from_ = 0;  // bytes below this were handed to BackgroundSync
   int64_t roll_base_ms_ = 0;
 };
+
+// Segment options from a partition's LogConfig.
+Segment::Options segment_options(const LogConfig& config);
 
 }  // namespace meridian::log::detail
