@@ -157,6 +157,7 @@ static asio::awaitable<void> run_fetcher(std::shared_ptr<ReplicaFetcherManager::
                                          MetadataCache& metadata, FetcherOptions options) {
   auto executor = co_await asio::this_coro::executor;
   std::optional<tcp::socket> socket;
+  std::vector<uint8_t> fetch_buffer;  // reused by every fetch (detail::round_trip_into)
   auto backoff = [&]() -> asio::awaitable<void> {
     socket.reset();
     asio::steady_timer t(executor, options.backoff);
@@ -231,13 +232,16 @@ static asio::awaitable<void> run_fetcher(std::shared_ptr<ReplicaFetcherManager::
       continue;
     }
     int32_t correlation = f->next_correlation++;
-    auto payload = co_await detail::round_trip(*socket, frame_of(request, kFetchVersion, correlation, self),
-                                               correlation, kRequestTimeout + options.max_wait);
-    if (!payload) {
+    std::vector<uint8_t> frame = frame_of(request, kFetchVersion, correlation, self);
+    auto length = co_await detail::round_trip_into(
+        *socket, frame, correlation, kRequestTimeout + options.max_wait, fetch_buffer);
+    if (!length) {
       co_await backoff();
       continue;
     }
-    auto response = protocol::decode<protocol::FetchResponseView>(*payload, kFetchVersion);
+    // The views below point into fetch_buffer: every use is awaited before the next fetch.
+    auto response = protocol::decode<protocol::FetchResponseView>(
+        std::span<const uint8_t>(fetch_buffer.data(), *length), kFetchVersion);
     if (!response) {
       co_await backoff();
       continue;

@@ -26,4 +26,13 @@ boost::asio::awaitable<Result<std::vector<uint8_t>>> round_trip(
     boost::asio::ip::tcp::socket& socket, std::vector<uint8_t> frame, int32_t correlation_id,
     std::chrono::milliseconds timeout);
 
+// round_trip() into a buffer the caller keeps across calls (replica fetchers): the payload is
+// the first N bytes of `buffer`, N returned. The buffer grows as needed and is never shrunk,
+// so a steady stream of answers costs no allocation and no zero-fill.
+boost::asio::awaitable<Result<size_t>> round_trip_into(boost::asio::ip::tcp::socket& socket,
+                                                       const std::vector<uint8_t>& frame,
+                                                       int32_t correlation_id,
+                                                       std::chrono::milliseconds timeout,
+                                                       std::vector<uint8_t>& buffer);
+
 }  // namespace meridian::broker::detail
