@@ -6,8 +6,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+
+#include <pthread.h>
+
+#include <array>
 
 #include "common/log.h"
 #include "gateway/http_errors.h"
@@ -97,7 +103,51 @@ asio::awaitable<void> linger(beast::tcp_stream& stream, std::chrono::millisecond
   }
 }
 
+// The status line and header fields of `res` as Beast would write them.
+std::string serialize_head(const Response& res) {
+  std::string head;
+  head.reserve(256);
+  head += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(res.result_int());
+  head += ' ';
+  head += res.reason();
+  head += "\r\n";
+  for (const auto& field : res) {
+    head += field.name_string();
+    head += ": ";
+    head += field.value();
+    head += "\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
 }  // namespace
+
+// Writes a prepared response: first one non-blocking gathered send of head and body straight
+// from this strand (a small answer on a writable socket goes out whole, without Beast's async
+// write composition, its timer and the completion's trip through the scheduler), and only
+// what did not fit is written asynchronously under the write timeout.
+asio::awaitable<beast::error_code> Server::write_response(beast::tcp_stream& stream,
+                                                          const Response& res) {
+  const std::string head = serialize_head(res);
+  const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
+  const size_t total = head.size() + res.body().size();
+  beast::error_code ec;
+  size_t sent = stream.socket().write_some(both, ec);  // the socket is in non-blocking mode
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    sent = 0;
+  }
+  if (ec || sent == total) {
+    co_return ec;
+  }
+  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(both);
+  rest.consume(sent);
+  stream.expires_after(options_.write_timeout);
+  auto [wec, wn] = co_await asio::async_write(stream, rest, kTuple);
+  co_return wec;
+}
 
 Server::Server(ServerOptions options, Router router, ReadinessProbe probe)
     : options_(std::move(options)),
@@ -136,7 +186,10 @@ Result<void> Server::start() {
   bound_port_ = acceptor_->local_endpoint().port();
   asio::co_spawn(acceptor_->get_executor(), accept_loop(), asio::detached);
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "gw-http");  // per-thread CPU in top, perf, /proc
+      ioc_.run();
+    });
   }
   logger("gateway")->info("gateway listening on {}:{} with {} threads", options_.host, bound_port_,
                           threads_.size());
@@ -207,13 +260,23 @@ asio::awaitable<beast::error_code> Server::read_request(
   }
   parser.body_limit(options_.body_limit);
   parser.header_limit(options_.header_limit);
-  stream.expires_after(options_.read_timeout);  // the whole request, header and body
+  // The read timeout covers the whole request, header and body. It is set only before the
+  // first operation that has to wait: a request that arrived in one piece (the common case)
+  // costs no timer work beyond the idle read's (stream timers were ~5 % of the profile).
+  bool armed = false;
+  auto arm = [&] {
+    if (!armed) {
+      armed = true;
+      stream.expires_after(options_.read_timeout);
+    }
+  };
   beast::error_code ec = parse_buffered(parser, buffer, true);
   if (ec && ec != http::error::need_more) {
     co_return ec;
   }
   size_t n = 0;
   if (!parser.is_header_done()) {
+    arm();
     std::tie(ec, n) = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (ec) {
       co_return ec;
@@ -225,17 +288,19 @@ asio::awaitable<beast::error_code> Server::read_request(
   }
   if (req[http::field::expect] == "100-continue") {
     http::response<http::empty_body> cont{http::status::continue_, req.version()};
+    arm();
     co_await http::async_write(stream, cont, kTuple);
   }
   if (parser.chunked() && router_.has_stream_routes() &&
       router_.match_stream(req.method(), req.target())) {
-    conn.streaming = true;  // its handler reads the body as it arrives
+    conn.streaming = true;  // its handler reads the body as it arrives (and sets its timeouts)
     co_return beast::error_code{};
   }
   ec = parse_buffered(parser, buffer, false);
   if (parser.is_done() || (ec && ec != http::error::need_more)) {
     co_return ec;
   }
+  arm();
   std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kTuple);
   co_return ec;
 }
@@ -278,8 +343,7 @@ asio::awaitable<bool> Server::serve(beast::tcp_stream& stream, Request request,
   res.version(request.version());
   res.keep_alive(keep_alive);
   res.prepare_payload();
-  stream.expires_after(options_.write_timeout);
-  auto [ec, n] = co_await http::async_write(stream, res, kTuple);
+  auto ec = co_await write_response(stream, res);
   if (options_.observer) {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     options_.observer(route, method_label(request), res.result_int(), took.count());
@@ -291,6 +355,8 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::error_code ignored;
   auto remote = stream.socket().remote_endpoint(ignored).address();
+  // For write_response's direct send (asynchronous operations are unaffected by this flag).
+  stream.socket().non_blocking(true, ignored);
   Connection conn;
   conn.stream = &stream;
   conn.executor = stream.get_executor();

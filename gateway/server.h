@@ -93,6 +93,8 @@ class Server {
       http::request_parser<http::string_body>& parser, Connection& conn);
   boost::asio::awaitable<void> answer_read_error(boost::beast::tcp_stream& stream,
                                                  const boost::beast::error_code& ec);
+  boost::asio::awaitable<boost::beast::error_code> write_response(
+      boost::beast::tcp_stream& stream, const Response& res);
   boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& stream, Request request,
                                      const boost::asio::ip::address& remote);
   boost::asio::awaitable<Response> dispatch(Request& request,

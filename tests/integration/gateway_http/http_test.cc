@@ -24,6 +24,15 @@ using test::round_trip;
 
 constexpr std::string_view kBinary = "Content-Type: application/vnd.kafka.binary.v2+json\r\n";
 
+// 16 MiB, each byte a function of its position so a lost or repeated piece is seen.
+std::string big_body() {
+  std::string body(16 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < body.size(); ++i) {
+    body[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  }
+  return body;
+}
+
 class GatewayHttp : public ::testing::Test {
  protected:
   void SetUp() override { start(ServerOptions{}); }
@@ -51,6 +60,15 @@ class GatewayHttp : public ::testing::Test {
                                   ctx.request.version());
         },
         "test.slow");
+    // A reply far larger than the loopback socket buffers: the direct send writes part of it
+    // and the rest goes out asynchronously under the write timeout.
+    router.add(
+        http::verb::get, "/big",
+        [](RequestContext& ctx) -> boost::asio::awaitable<Response> {
+          co_return make_response(http::status::ok, big_body(), "application/octet-stream",
+                                  ctx.request.version());
+        },
+        "test.big");
     server_ = std::make_unique<Server>(o, std::move(router), [this] {
       return Readiness{ready_.load(), "cluster down"};
     });
@@ -365,6 +383,71 @@ TEST_F(GatewayHttp, KeepAliveAndPipelining) {
   auto e = c.read();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->result_int(), 200u);
+}
+
+TEST_F(GatewayHttp, LargeReplyToASlowReaderArrivesWholeAndTheConnectionGoesOn) {
+  // 16 MiB is over what loopback socket buffers hold (tcp_wmem + tcp_rmem maxima, ~10 MB), so
+  // the direct send stops part way and the rest is written asynchronously.
+  Connection c(port_, 10s);
+  c.send(request_text("GET", "/big") + request_text("GET", "/healthz"));
+  std::this_thread::sleep_for(300ms);  // the server's send buffer fills up meanwhile
+  auto big = c.read();
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->result_int(), 200u);
+  EXPECT_EQ(big->body().size(), 16u * 1024 * 1024);
+  EXPECT_TRUE(big->body() == big_body());
+  EXPECT_TRUE(big->keep_alive());
+  auto next = c.read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->result_int(), 200u);
+  EXPECT_EQ(next->body(), "ok\n");
+}
+
+TEST_F(GatewayHttp, WriteTimeoutDropsAReaderThatNeverReads) {
+  ServerOptions o;
+  o.write_timeout = 500ms;
+  start(o);
+  Connection c(port_, 5s);
+  int small = 4096;
+  setsockopt(c.socket().native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  c.send(request_text("GET", "/big"));
+  auto start = std::chrono::steady_clock::now();
+  while (server_->active_connections() > 0 && std::chrono::steady_clock::now() - start < 5s) {
+    std::this_thread::sleep_for(20ms);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(server_->active_connections(), 0u);  // the stuck reply was abandoned
+  EXPECT_GE(elapsed, 400ms);
+  EXPECT_LT(elapsed, 3s);
+  expect_serving();
+}
+
+TEST_F(GatewayHttp, ReplyHeadBytesAsBeastWritesThem) {
+  // HTTP/1.0 without keep-alive: the server answers in 1.0 and closes.
+  Connection c(port_);
+  c.send("GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  std::string raw;
+  char chunk[4096];
+  for (;;) {
+    boost::system::error_code ec;
+    size_t n = c.socket().read_some(boost::asio::buffer(chunk), ec);
+    raw.append(chunk, n);
+    if (ec) {
+      break;
+    }
+  }
+  EXPECT_TRUE(raw.starts_with("HTTP/1.0 200 OK\r\n")) << raw;
+  EXPECT_NE(raw.find("\r\nContent-Length: 3\r\n"), std::string::npos) << raw;
+  EXPECT_TRUE(raw.ends_with("\r\n\r\nok\n")) << raw;
+  // And 1.1 with keep-alive: no Connection header, the same framing.
+  Connection k(port_);
+  k.send(request_text("GET", "/nope"));
+  auto r = k.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->version(), 11u);
+  EXPECT_EQ(r->result_int(), 404u);
+  EXPECT_TRUE(r->keep_alive());
+  EXPECT_EQ(r->body().size(), std::stoul(std::string((*r)[http::field::content_length])));
 }
 
 TEST_F(GatewayHttp, PipelinedGarbage) {
