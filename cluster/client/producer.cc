@@ -36,7 +36,7 @@ ProducerOptions normalized(ProducerOptions o) {
 
 asio::awaitable<void> wait_for(const std::shared_ptr<detail::RecordWaiter>& waiter) {
   while (!waiter->result) {
-    [[maybe_unused]] auto [ec] = co_await waiter->timer.async_wait(detail::kProducerUseTuple);
+    [[maybe_unused]] auto [ec] = co_await waiter->wake().async_wait(detail::kProducerUseTuple);
   }
 }
 

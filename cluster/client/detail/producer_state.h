@@ -25,19 +25,30 @@ inline constexpr auto kProducerUseTuple = boost::asio::as_tuple(boost::asio::use
 // One send() parked until its batch is answered; the timer is the wake-up signal (cancelled
 // when `result` is set), so any number of coroutines (send, flush) can wait on it. A record of
 // try_send() has a `callback` instead of a waiting coroutine (flush still waits on the timer).
+// The timer is made by the first wait only: a try_send record nobody flushes never has one (a
+// timer per record cost a service lookup and two reactor-mutex cancels on the client thread).
 struct RecordWaiter {
-  explicit RecordWaiter(const boost::asio::any_io_executor& ex) : timer(ex) {
-    timer.expires_at(boost::asio::steady_timer::time_point::max());
-  }
+  explicit RecordWaiter(const boost::asio::any_io_executor& ex) : executor(ex) {}
   void complete(Result<RecordMetadata> r) {
     result = r;
-    timer.cancel();
+    if (timer) {
+      timer->cancel();
+    }
     if (callback) {
       auto cb = std::move(callback);
       cb(std::move(r));
     }
   }
-  boost::asio::steady_timer timer;
+  // Wait on this (only while `result` is empty) to be woken by complete().
+  boost::asio::steady_timer& wake() {
+    if (!timer) {
+      timer.emplace(executor);
+      timer->expires_at(boost::asio::steady_timer::time_point::max());
+    }
+    return *timer;
+  }
+  boost::asio::any_io_executor executor;
+  std::optional<boost::asio::steady_timer> timer;
   std::optional<Result<RecordMetadata>> result;
   std::function<void(Result<RecordMetadata>)> callback;
 };
