@@ -12,7 +12,9 @@
 #      KiB per instance from the second half (the slope, free of one-time allocations), with
 #      the RSS drift of an idle second before as the noise figure
 #   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), THREADS (2),
-#                                            INSTANCES (20000; 0 skips 4 and 5)
+#                                            INSTANCES (20000; 0 skips 4 and 5),
+#                                            PARTS (all; or a comma list of single,batch,bare,
+#                                            consume,idle: e.g. PARTS=single to profile that run)
 # Prints a markdown table for bench/RESULTS.md, with the load average (the machine is shared) and
 # the CPU time the server process spent per request (from /proc: comparable under load too).
 set -uo pipefail
@@ -24,6 +26,8 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 INSTANCES=${INSTANCES:-20000}
+PARTS=${PARTS:-all}
+want() { [ "$PARTS" = all ] || [[ ",$PARTS," == *",$1,"* ]]; }
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -234,11 +238,12 @@ run() {  # run NAME URL SCRIPT CONNS PID -> "reqs errors p50us p99us cpu_ticks_o
 }
 secs=${DURATION%s}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r n1 e1 p50_1 p99_1 c1 < <(run single "$GW/topics/b1" "$TMP/one.lua" "$CONNS" "$DEV_PID")
-read -r nb eb p50_b p99_b cb < <(run batch "$GW/topics/b100" "$TMP/batch.lua" 16 "$DEV_PID")
-read -r n0 e0 p50_0 p99_0 c0 < <(run bare "$BARE_URL/topics/b1" "$TMP/one.lua" "$CONNS" "$BARE_PID")
+n1=0 e1=0 nb=0 n0=0
+want single && read -r n1 e1 p50_1 p99_1 c1 < <(run single "$GW/topics/b1" "$TMP/one.lua" "$CONNS" "$DEV_PID")
+want batch && read -r nb eb p50_b p99_b cb < <(run batch "$GW/topics/b100" "$TMP/batch.lua" 16 "$DEV_PID")
+want bare && read -r n0 e0 p50_0 p99_0 c0 < <(run bare "$BARE_URL/topics/b1" "$TMP/one.lua" "$CONNS" "$BARE_PID")
 consume=""
-if [ "$INSTANCES" -gt 0 ]; then
+if [ "$INSTANCES" -gt 0 ] && want consume && want batch; then
   consume=$(timeout 300 /usr/bin/python3 "$TMP/consume.py" "$GW" b100 3 "$secs" \
     "$INSTANCES" "$DEV_PID" 2>"$TMP/consume.err") || { echo "consume bench failed"; cat "$TMP/consume.err"; }
 fi
@@ -249,7 +254,7 @@ for p in 0 1 2; do
   ends=$((ends + ${e:-0}))
 done
 idle=""
-if [ "$INSTANCES" -gt 0 ]; then
+if [ "$INSTANCES" -gt 0 ] && want idle; then
   # Idle instances in a fresh process: the run above freed memory malloc would hand out again.
   kill "$DEV_PID" 2>/dev/null
   wait "$DEV_PID" 2>/dev/null
@@ -276,9 +281,9 @@ echo
 echo "| scenario (loopback, $THREADS gateway threads, wrk ${DURATION}) | requests/s | p50 | p99 | errors | server CPU per request |"
 echo "|---|---|---|---|---|---|"
 tick_us=$((1000000 / $(getconf CLK_TCK)))
-awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS" -v t="$c1" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
-awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" -v t="$cb" -v u="$tick_us" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d | %.0f us |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e, t*u/(n>0?n:1)}'
-awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" -v t="$c0" -v u="$tick_us" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+[ "$n1" -gt 0 ] && awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS" -v t="$c1" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+[ "$nb" -gt 0 ] && awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" -v t="$cb" -v u="$tick_us" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d | %.0f us |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+[ "$n0" -gt 0 ] && awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" -v t="$c0" -v u="$tick_us" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
 [ -n "$consume" ] && echo "$consume"
 [ -n "$idle" ] && echo "$idle"
 echo
