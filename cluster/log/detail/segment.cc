@@ -426,15 +426,20 @@ Result<void> Segment::flush() {
   return log_->sync();
 }
 
-Result<void> Segment::seal() {
+Result<void> Segment::write_final_indexes(bool sync) {
   if (max_timestamp_ >= 0 &&
       (time_index_.empty() || max_timestamp_ > time_index_.back().timestamp)) {
     time_index_.append({max_timestamp_, static_cast<uint32_t>(offset_of_max_timestamp_ - base_)});
   }
-  if (auto r = offset_index_.persist(OffsetIndex::Sync::kYes); !r) {
+  if (auto r = offset_index_.persist(sync ? OffsetIndex::Sync::kYes : OffsetIndex::Sync::kNo);
+      !r) {
     return r.error();
   }
-  if (auto r = time_index_.persist(TimeIndex::Sync::kYes); !r) {
+  return time_index_.persist(sync ? TimeIndex::Sync::kYes : TimeIndex::Sync::kNo);
+}
+
+Result<void> Segment::seal() {
+  if (auto r = write_final_indexes(true); !r) {
     return r.error();
   }
   return log_->sync();
@@ -446,14 +451,7 @@ Segment::Options segment_options(const LogConfig& config) {
 }
 
 Result<SealJob> Segment::prepare_seal() {
-  if (max_timestamp_ >= 0 &&
-      (time_index_.empty() || max_timestamp_ > time_index_.back().timestamp)) {
-    time_index_.append({max_timestamp_, static_cast<uint32_t>(offset_of_max_timestamp_ - base_)});
-  }
-  if (auto r = offset_index_.persist(OffsetIndex::Sync::kNo); !r) {
-    return r.error();
-  }
-  if (auto r = time_index_.persist(TimeIndex::Sync::kNo); !r) {
+  if (auto r = write_final_indexes(false); !r) {
     return r.error();
   }
   return SealJob{log_,

@@ -100,6 +100,9 @@ class Segment {
   Result<void> remove();
 
  private:
+  // The final time index entry (the segment's max timestamp), then both indexes written out
+  // (and fsynced when `sync`): the shared first half of seal() and prepare_seal().
+  Result<void> write_final_indexes(bool sync);
   Segment(std::filesystem::path dir, Offset base, Options options);
   void index_batch(const BatchHeader& header, uint64_t position);
   Result<void> rebuild(Offset min_base, LoadReport& report);

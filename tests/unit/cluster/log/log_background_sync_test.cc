@@ -16,7 +16,9 @@ namespace {
 using detail::BackgroundSync;
 using testing::FakeClock;
 using testing::make_batch;
+using testing::open_log;
 using testing::read_all;
+using testing::small_config;
 using testing::TempDir;
 
 // Holds the background thread still for the test's scope; resumes and drains at exit so no
@@ -30,20 +32,6 @@ class PauseBackground {
     BackgroundSync::instance().drain();
   }
 };
-
-LogConfig small_config() {
-  LogConfig c;
-  c.segment_bytes = 4096;
-  c.index_interval_bytes = 256;
-  return c;
-}
-
-std::unique_ptr<PartitionLog> open_log(const std::filesystem::path& dir, LogConfig config,
-                                       const FakeClock& clock) {
-  auto log = PartitionLog::open(dir, config, clock.clock());
-  EXPECT_TRUE(log.has_value()) << log.error().message();
-  return log ? std::move(*log) : nullptr;
-}
 
 // Appends ~1 KiB batches until `rolls` rolls happened; returns the stored batches and, per
 // roll, the log end offset just before it (what that roll's seal makes durable).

@@ -14,16 +14,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::FakeClock;
 using testing::make_batch;
+using testing::open_log;
 using testing::read_all;
 using testing::TempDir;
 using Batches = std::vector<std::vector<uint8_t>>;
-
-std::unique_ptr<PartitionLog> open_log(const fs::path& dir, LogConfig config,
-                                       const FakeClock& clock) {
-  auto log = PartitionLog::open(dir, config, clock.clock());
-  EXPECT_TRUE(log.has_value()) << log.error().message();
-  return log ? std::move(*log) : nullptr;
-}
 
 Batches fill(PartitionLog& log, int n, std::mt19937& rng) {
   Batches out;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -105,6 +106,22 @@ inline std::vector<std::vector<uint8_t>> read_all(const PartitionLog& log, Offse
     from = rr->next_offset;
   }
   return out;
+}
+
+// A small-segment config (4 KiB segments, an index entry every 256 bytes) for roll tests.
+inline LogConfig small_config() {
+  LogConfig c;
+  c.segment_bytes = 4096;
+  c.index_interval_bytes = 256;
+  return c;
+}
+
+// Opens (or reopens) the log at `dir` on the fake clock; a failure fails the test and gives null.
+inline std::unique_ptr<PartitionLog> open_log(const std::filesystem::path& dir, LogConfig config,
+                                              const FakeClock& clock) {
+  auto log = PartitionLog::open(dir, config, clock.clock());
+  EXPECT_TRUE(log.has_value()) << log.error().message();
+  return log ? std::move(*log) : nullptr;
 }
 
 inline Offset base_of(const std::vector<uint8_t>& batch) {

@@ -13,22 +13,10 @@ namespace meridian::log {
 namespace {
 using testing::FakeClock;
 using testing::make_batch;
+using testing::open_log;
 using testing::read_all;
+using testing::small_config;
 using testing::TempDir;
-
-LogConfig small_config() {
-  LogConfig c;
-  c.segment_bytes = 4096;
-  c.index_interval_bytes = 256;
-  return c;
-}
-
-std::unique_ptr<PartitionLog> open_log(const std::filesystem::path& dir, LogConfig config,
-                                       const FakeClock& clock) {
-  auto log = PartitionLog::open(dir, config, clock.clock());
-  EXPECT_TRUE(log.has_value()) << log.error().message();
-  return log ? std::move(*log) : nullptr;
-}
 
 // Appends `n` batches of 1..5 records; returns the stored bytes of each (offsets assigned).
 std::vector<std::vector<uint8_t>> append_batches(PartitionLog& log, int n, std::mt19937& rng,
