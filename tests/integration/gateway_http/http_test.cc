@@ -412,6 +412,11 @@ TEST_F(GatewayHttp, WriteTimeoutDropsAReaderThatNeverReads) {
   setsockopt(c.socket().native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   c.send(request_text("GET", "/big"));
   auto start = std::chrono::steady_clock::now();
+  // The accept may not have happened yet: count from the moment the server holds the connection.
+  while (server_->active_connections() == 0 && std::chrono::steady_clock::now() - start < 5s) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_GT(server_->active_connections(), 0u);
   while (server_->active_connections() > 0 && std::chrono::steady_clock::now() - start < 5s) {
     std::this_thread::sleep_for(20ms);
   }
