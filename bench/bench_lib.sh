@@ -15,7 +15,8 @@ bench_start_dev() {
   local m=$1
   BENCH_TMP=$2
   trap bench_cleanup EXIT
-  "$m" dev --brokers 3 --port 0 --gateway-port 0 --data-dir "$BENCH_TMP/data" \
+  # --admin-port 0: the default 9644 may be another engineer's dev on this shared machine.
+  "$m" dev --brokers 3 --port 0 --gateway-port 0 --admin-port 0 --data-dir "$BENCH_TMP/data" \
     >"$BENCH_TMP/dev.out" 2>"$BENCH_TMP/dev.err" &
   DEV_PID=$!
   BOOT=""

@@ -12,6 +12,8 @@
 #   DURATION=5 ./bench/e2e.sh --no-append
 #   MERIDIAN_BUILD_DIR=build-x MERIDIAN_SKIP_BUILD=1 ./bench/e2e.sh   use binaries built already
 #   MERIDIAN_LOG_WRITEBACK_BYTES=0 ./bench/e2e.sh --no-append   A/B: writeback left to the kernel
+#   BENCH_PRODUCE_FLAGS=--coroutine-senders ./bench/e2e.sh --no-append   A/B: the load tool before
+#     session 7 (a coroutine per record in flight: ~4x its CPU per record)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${MERIDIAN_BUILD_DIR:-build}
@@ -44,7 +46,7 @@ bench() {  # bench NAME ACKS RF [more flags]
   shift 3
   before=$(cpu_ticks)
   line=$("$M" bench produce -t "bench-$name" --acks "$acks" -r "$rf" -p 6 -s 1024 -d "$DURATION" \
-    --format json -b "$BOOT" "$@" | tail -1)
+    --format json -b "$BOOT" ${BENCH_PRODUCE_FLAGS:-} "$@" | tail -1)
   # Adds broker_cpu_ticks (clock ticks of the broker process during the run) to the JSON line.
   echo "${line%\}},\"broker_cpu_ticks\":$(($(cpu_ticks) - before))}" | tee -a "$TMP/results.jsonl"
 }
@@ -83,7 +85,8 @@ ceiling = json.load(open(sys.argv[2]))["benchmarks"][0]["bytes_per_second"] / 1e
 out = []
 out.append(f"\n## Cluster produce/consume over loopback ({datetime.date.today().isoformat()}, `bench/e2e.sh`)\n")
 out.append(f"`meridian dev --brokers 3` and the load tool on the same 2 cores, 1 KiB records, 6 partitions, "
-           f"{sys.argv[5]} s per run, batch.size 256 KiB, linger 2 ms, 2,048 records in flight. "
+           f"{sys.argv[5]} s per run, batch.size 256 KiB, linger 2 ms, 2,048 records in flight "
+           f"(one sending loop with completion callbacks, as kafka-producer-perf-test). "
            f"Load average (1/5/15 min) before: {sys.argv[3]}, after: {sys.argv[4]} "
            f"(the machine is shared with other builds: figures are noisy). Peak dirty + writeback "
            f"page cache during the runs: {sys.argv[6]} MB.\n")

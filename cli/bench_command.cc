@@ -1,8 +1,10 @@
 // `meridian bench produce|consume`: bounded load over the Kafka protocol through cluster/client.
-// produce: `in_flight` sender coroutines share one Producer (so batches fill as in a real
-// application); each times its record from send() to acknowledgement. An optional --rate paces
-// the sends on one global schedule. Every value starts with a 16-byte stamp (magic + send time
-// in µs since the epoch) so `bench consume` measures end-to-end latency across processes.
+// produce: one driver hands records to a shared Producer with completion callbacks, at most
+// `in_flight` unacknowledged (so batches fill as in a real application), and times each record
+// from send to acknowledgement; --coroutine-senders uses a coroutine per record in flight
+// instead. An optional --rate paces the sends on one global schedule. Every value starts with a
+// 16-byte stamp (magic + send time in µs since the epoch) so `bench consume` measures
+// end-to-end latency across processes.
 #include "cli/bench_command.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,6 +17,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "cli/bench_histogram.h"
@@ -61,6 +64,13 @@ bool claim(ProduceRun& r) {
   return true;
 }
 
+// Every value starts with a 16-byte stamp (magic + wall-clock send time), then filler.
+void stamp_value(std::string& value) {
+  const int64_t stamp = wall_micros();
+  std::memcpy(value.data(), kMagic, sizeof(kMagic));
+  std::memcpy(value.data() + sizeof(kMagic), &stamp, sizeof(stamp));
+}
+
 asio::awaitable<void> sender(client::Producer& producer, std::shared_ptr<ProduceRun> r) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer pace(executor);
@@ -73,9 +83,7 @@ asio::awaitable<void> sender(client::Producer& producer, std::shared_ptr<Produce
       pace.expires_at(due);
       co_await pace.async_wait(asio::use_awaitable);
     }
-    const int64_t stamp = wall_micros();
-    std::memcpy(value.data(), kMagic, sizeof(kMagic));
-    std::memcpy(value.data() + sizeof(kMagic), &stamp, sizeof(stamp));
+    stamp_value(value);
     client::ProducerRecord record;
     record.topic = r->o->topic;
     record.value = value;
@@ -94,6 +102,88 @@ asio::awaitable<void> sender(client::Producer& producer, std::shared_ptr<Produce
   if (--r->active == 0) {
     r->done->cancel();
   }
+}
+
+// How many records are due by `now` on the run's schedule and not sent yet (rate 0: any).
+int64_t due_now(const ProduceRun& r, Clock::time_point now) {
+  if (r.o->rate <= 0) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  const double elapsed = std::chrono::duration<double>(now - r.start).count();
+  return static_cast<int64_t>(elapsed * r.o->rate) + 1 - r.sent;
+}
+
+// The driver's counters; the send callbacks share them (they may outlive the driver's frame).
+struct DriverState {
+  explicit DriverState(const asio::any_io_executor& ex) : wake(ex) {}
+  int64_t outstanding = 0;
+  bool waiting_for_slot = false;
+  asio::steady_timer wake;
+};
+
+void on_ack(ProduceRun& r, DriverState& d, Clock::time_point t0,
+            const Result<client::RecordMetadata>& meta) {
+  --d.outstanding;
+  if (!meta) {
+    if (r.errors++ == 0) {
+      r.first_error = meta.error();
+    }
+  } else {
+    ++r.acked;
+    r.latency.record(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+  }
+  if (d.waiting_for_slot) {
+    d.waiting_for_slot = false;
+    d.wake.cancel();
+  }
+}
+
+// The default sending loop, as a Kafka application (and kafka-producer-perf-test) sends: one
+// coroutine hands records to Producer::try_send with a completion callback, keeping at most
+// `in_flight` unacknowledged. A paced run wakes once per kPaceTick and sends every record due
+// by then. The coroutine-per-record senders above cost the load tool ~10 us of CPU per record
+// (a coroutine, a pacing timer and a waiter timer each): at half rate as much CPU as the three
+// brokers together, on the same 2 cores (bench/RESULTS.md, issue 4 session 7).
+asio::awaitable<void> driver(client::Producer& producer, std::shared_ptr<ProduceRun> r) {
+  constexpr auto kPaceTick = std::chrono::milliseconds(1);
+  auto d = std::make_shared<DriverState>(co_await asio::this_coro::executor);
+  client::ProducerRecord record;
+  record.topic = r->o->topic;
+  record.value.emplace(static_cast<size_t>(r->o->record_size), 'x');
+  while (true) {
+    const auto now = Clock::now();
+    int64_t due = due_now(*r, now);
+    while (due > 0 && d->outstanding < r->o->in_flight && claim(*r)) {
+      stamp_value(*record.value);
+      const auto t0 = Clock::now();
+      ++d->outstanding;
+      --due;
+      const bool appended = producer.try_send(
+          record, [r, d, t0](Result<client::RecordMetadata> meta) { on_ack(*r, *d, t0, meta); });
+      if (!appended) {
+        // The topic's partition count is not cached yet: send() waits for the metadata.
+        client::ProducerRecord copy = record;
+        auto meta = co_await producer.send(std::move(copy));
+        on_ack(*r, *d, t0, meta);
+      }
+    }
+    if ((r->o->records > 0 && r->sent >= r->o->records) || Clock::now() >= r->deadline ||
+        r->errors > 0) {
+      break;
+    }
+    if (d->outstanding >= r->o->in_flight) {
+      d->waiting_for_slot = true;  // an acknowledgement wakes the driver
+      d->wake.expires_at(r->deadline);
+    } else {
+      d->wake.expires_at(now + kPaceTick);  // only paced runs get here with room left
+    }
+    [[maybe_unused]] auto [ec] = co_await d->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    d->waiting_for_slot = false;
+  }
+  // produce_phase's flush() waits for the acknowledgements still out.
+  r->active = 0;
+  r->done->cancel();
 }
 
 asio::awaitable<Result<void>> ensure_topic(client::Client& client, const BenchOptions& o) {
@@ -159,9 +249,14 @@ asio::awaitable<PhaseResult> produce_phase(client::Client& client, std::shared_p
   r->start = Clock::now();
   r->deadline = r->start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(o->duration_s));
-  r->active = o->in_flight;
-  for (int i = 0; i < o->in_flight; ++i) {
-    asio::co_spawn(client.executor(), sender(producer, r), asio::detached);
+  if (o->coroutine_senders) {
+    r->active = o->in_flight;
+    for (int i = 0; i < o->in_flight; ++i) {
+      asio::co_spawn(client.executor(), sender(producer, r), asio::detached);
+    }
+  } else {
+    r->active = 1;
+    asio::co_spawn(client.executor(), driver(producer, r), asio::detached);
   }
   while (r->active > 0) {
     [[maybe_unused]] auto [ec] = co_await r->done->async_wait(asio::as_tuple(asio::use_awaitable));
@@ -377,6 +472,8 @@ void register_bench_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   produce->add_flag("--idempotent", p->idempotent,
                     "enable.idempotence: producer id, sequence numbers, acks=all");
+  produce->add_flag("--coroutine-senders", p->coroutine_senders,
+                    "One sending coroutine per record in flight (the tool before session 7; A/B)");
   produce->add_option("--max-in-flight", p->max_in_flight,
                       "Batches in flight per partition (max.in.flight.requests.per.connection)")
       ->check(CLI::Range(1, 1000))

@@ -32,6 +32,7 @@ struct BenchOptions {
   std::string compression = "none";
   double rate = 0;  // records/s; 0: as fast as possible
   int in_flight = 2048;
+  bool coroutine_senders = false;  // produce: a coroutine per record in flight (before session 7)
   bool idempotent = false;  // enable.idempotence on the Producer
   int max_in_flight = 5;    // batches in flight per partition
   int compare_rounds = 0;   // >0: alternate plain acks=all and idempotent phases
