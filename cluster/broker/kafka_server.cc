@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 
+#include "cluster/broker/detail/frame_pool.h"
 #include "common/byte_order.h"
 #include "common/log.h"
 
@@ -291,6 +292,7 @@ asio::awaitable<void> KafkaServer::write_responses(tcp::socket& socket,
     if (write_ec) {
       break;
     }
+    detail::FramePool::instance().give(std::move(*slot->response));  // the next Fetch answer
   }
   pipe->writer_done = true;
   boost::system::error_code ignored;

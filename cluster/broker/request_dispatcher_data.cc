@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cluster/broker/data_notifier.h"
+#include "cluster/broker/detail/frame_pool.h"
 #include "cluster/broker/detail/respond.h"
 #include "cluster/broker/error_mapping.h"
 #include "cluster/broker/mirror_registry.h"
@@ -77,8 +78,8 @@ struct FetchedRecords {
 // Encodes a Fetch answer with each partition's records read from the log (pread) straight into
 // the response frame. Before, each partition was read into its own zeroed vector and the encoder
 // copied it into the frame: per fetched byte a memset, a pread and a memmove into fresh pages;
-// now a memset (the frame vector) and the pread (bench/RESULTS.md, session 4). A partition whose
-// read fails gets KAFKA_STORAGE_ERROR.
+// now the pread, into a frame reused from detail::FramePool (session 7: no memset either). A
+// partition whose read fails gets KAFKA_STORAGE_ERROR.
 std::optional<std::vector<uint8_t>> respond_fetch(const protocol::RequestHeader& header,
                                                   protocol::FetchResponseView& response,
                                                   std::vector<FetchedRecords> fetched) {
@@ -99,7 +100,8 @@ std::optional<std::vector<uint8_t>> respond_fetch(const protocol::RequestHeader&
     if (!encoded || encoded->splices.size() != fetched.size()) {
       return detail::flatten(make_error_code(std::errc::invalid_argument));
     }
-    std::vector<uint8_t> frame(encoded->size());
+    // A pooled frame (no zero-fill of the whole answer); every byte is written below.
+    std::vector<uint8_t> frame = detail::FramePool::instance().take(encoded->size());
     size_t head_at = 0;  // next byte of encoded->head to copy
     size_t out_at = 0;
     std::optional<size_t> failed;
@@ -122,6 +124,7 @@ std::optional<std::vector<uint8_t>> respond_fetch(const protocol::RequestHeader&
                 frame.begin() + static_cast<ptrdiff_t>(out_at));
       return frame;
     }
+    detail::FramePool::instance().give(std::move(frame));
     auto& out = response.responses[fetched[*failed].topic].partitions[fetched[*failed].partition];
     out.error_code = ErrorCode::kKafkaStorageError;
     out.records = std::span<const uint8_t>{};
