@@ -89,7 +89,7 @@ ClusterProduceService::ClusterProduceService(ClusterServiceOptions options)
   copts.client_id = "meridian-gateway";
   client_ = std::make_unique<client::Client>(ioc_->get_executor(), copts);
   client::ProducerOptions popts;
-  popts.linger = options_.linger;
+  popts.linger = options_.producer_linger;
   // 16 KiB (Kafka's default) batches capped batched produce near 30 MB/s; 256 KiB stays well
   // under the brokers' message.max.bytes (1 MiB) plus one record.
   popts.batch_size = kProducerBatchBytes;

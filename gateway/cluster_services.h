@@ -26,7 +26,10 @@ namespace meridian::gateway {
 struct ClusterServiceOptions {
   std::string bootstrap_servers;  // "host:port[,host:port]"
   std::string cluster_id = "meridian";
-  std::chrono::milliseconds linger{1};
+  // How long a single-record request's batch waits for more records. 0.5 ms: with 64 closed-loop
+  // clients 1 ms was a third of each request's latency, while 0.25 ms doubled the Produce
+  // requests and raised the brokers' CPU per request by half (bench/RESULTS.md, session 7).
+  std::chrono::microseconds producer_linger{500};
   // Produce to an unknown topic creates it (Kafka's auto.create.topics.enable default).
   bool auto_create_topics = true;
 };

@@ -70,6 +70,7 @@ Result<std::unique_ptr<GatewayApp>> GatewayApp::start(GatewayAppOptions options)
   ClusterServiceOptions cso;
   cso.bootstrap_servers = options.bootstrap_servers;
   cso.cluster_id = options.cluster_id;
+  cso.producer_linger = options.producer_linger;
   p.ctx = std::make_unique<ClusterContext>(cso);
   p.ctx->start_refresh(options.metadata_refresh);
   p.produce = std::make_unique<ClusterProduceService>(cso);

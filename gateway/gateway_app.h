@@ -36,6 +36,8 @@ struct GatewayAppOptions {
   bool metrics = true;
   std::map<std::string, std::string> metric_labels;
   std::chrono::milliseconds consumer_gauge_refresh{1000};
+  // The produce path's linger (ClusterServiceOptions::producer_linger).
+  std::chrono::microseconds producer_linger{500};
 };
 
 class GatewayApp {

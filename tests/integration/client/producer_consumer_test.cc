@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -180,6 +182,32 @@ TEST_F(ProducerConsumerTest, SeekIntoTheMiddleOfABatchSkipsEarlierRecords) {
       EXPECT_EQ((*polled)[i].record.value, "v" + std::to_string(5 + i));
     }
     EXPECT_EQ(consumer.position(tp).value().value, 10);
+  });
+}
+
+TEST_F(ProducerConsumerTest, SubMillisecondLingerIsHonoured) {
+  // linger is kept in microseconds (the gateway lingers 0.5 ms): a lone record waits its
+  // linger out before its batch is sent, so no send answers sooner than 900 us. A linger cut to
+  // whole milliseconds (0) would answer after one loopback round trip, well under that.
+  Client client(io_.get_executor(), options());
+  ProducerOptions po;
+  po.linger = std::chrono::microseconds(900);
+  Producer producer(client, po);
+  EXPECT_EQ(producer.options().linger, std::chrono::microseconds(900));
+  run([&]() -> asio::awaitable<void> {
+    ProducerRecord warm{"t", std::nullopt, "warm", {}, PartitionId(2), std::nullopt};
+    auto warmed = co_await producer.send(std::move(warm));  // metadata, connection
+    EXPECT_TRUE(warmed.has_value());
+    auto fastest = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 10; ++i) {
+      ProducerRecord record{"t", std::nullopt, "v" + std::to_string(i), {}, PartitionId(2),
+                            std::nullopt};
+      const auto start = std::chrono::steady_clock::now();
+      auto sent = co_await producer.send(std::move(record));
+      fastest = std::min(fastest, std::chrono::steady_clock::now() - start);
+      EXPECT_TRUE(sent.has_value());
+    }
+    EXPECT_GE(fastest, std::chrono::microseconds(900));
   });
 }
 
