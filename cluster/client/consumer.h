@@ -3,13 +3,13 @@
 // consumer group gives it (consumer_group.cc: JoinGroup/SyncGroup through GroupMember, the
 // leader runs the range or roundrobin assignor, heartbeats, rebalances, committed offsets,
 // auto-commit, LeaveGroup on close). It keeps one
-// position per partition (the next offset to return), fetches from each partition's leader
-// through Client::fetch, decodes the batches and skips records below the position (a fetch
+// position per partition (the next offset to return), fetches with ONE Fetch per leader broker
+// for all its partitions (Client::fetch_partitions, the leaders concurrently), decodes the batches and skips records below the position (a fetch
 // from the middle of a batch returns the whole batch, as in Kafka).
 //
 // Strand model: runs on the Client's executor; the Client must outlive the Consumer. Not for
 // concurrent poll() calls.
-// Errors: those of Client::fetch / list_offsets; corrupt_records for undecodable batches.
+// Errors: those of Client::fetch_partitions / list_offsets; corrupt_records for undecodable batches.
 
 #include <boost/asio/awaitable.hpp>
 
@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -102,9 +103,19 @@ class Consumer {
       std::chrono::milliseconds timeout);
 
  private:
-  boost::asio::awaitable<Result<size_t>> fetch_one(TopicPartition tp,
-                                                   std::chrono::milliseconds max_wait,
-                                                   std::vector<ConsumerRecord>& out);
+  // One multi-partition Fetch to one leader (Client::fetch_partitions) and its answer.
+  struct LeaderFetch {
+    BrokerId broker{-1};
+    std::vector<FetchPartition> partitions;
+    Result<std::vector<PartitionFetchResult>> answer{std::vector<PartitionFetchResult>{}};
+  };
+  boost::asio::awaitable<std::vector<LeaderFetch>> plan_fetches(std::error_code& last_error);
+  boost::asio::awaitable<void> send_fetches(std::vector<LeaderFetch>& fetches,
+                                            std::chrono::milliseconds max_wait);
+  boost::asio::awaitable<std::error_code> fetch_round(std::chrono::milliseconds max_wait,
+                                                      std::vector<ConsumerRecord>& out);
+  Result<size_t> take_records(const TopicPartition& tp, std::span<const uint8_t> records,
+                              std::vector<ConsumerRecord>& out);
 
   // consumer_group.cc
   boost::asio::awaitable<Result<void>> rebalance_if_needed();

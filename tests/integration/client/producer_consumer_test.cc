@@ -185,6 +185,54 @@ TEST_F(ProducerConsumerTest, SeekIntoTheMiddleOfABatchSkipsEarlierRecords) {
   });
 }
 
+TEST_F(ProducerConsumerTest, LongPollWakesForARecordOnAnyAssignedPartition) {
+  // Every assigned partition is long-polled at once (one Fetch per leader), so a record on any
+  // of them ends the wait. Long-polling one partition at a time sat out fetch_max_wait (4 s
+  // here) whenever the record landed on another one.
+  Client client(io_.get_executor(), options());
+  Client producer_client(io_.get_executor(), options());  // not queued behind the long poll
+  Producer producer(producer_client, ProducerOptions{});
+  ConsumerOptions co;
+  co.fetch_max_wait = std::chrono::milliseconds(4000);
+  Consumer consumer(client, co);
+  run([&]() -> asio::awaitable<void> {
+    std::vector<TopicPartition> all;
+    for (int p = 0; p < kPartitions; ++p) {
+      all.push_back({"t", PartitionId(p)});
+    }
+    consumer.assign(all);
+    for (const auto& tp : all) {
+      consumer.seek(tp, Offset(0));
+    }
+    for (int round = 0; round < 2 * kPartitions; ++round) {
+      const int partition = kPartitions - 1 - round % kPartitions;  // against the rotation
+      std::string value = "r";
+      value += std::to_string(round);
+      auto late = [&producer, value, partition]() -> asio::awaitable<void> {
+        co_await sleep_ms(200);  // the poll is waiting by then
+        ProducerRecord r{"t", std::nullopt, value, {}, PartitionId(partition), std::nullopt};
+        auto sent = co_await producer.send(std::move(r));
+        EXPECT_TRUE(sent.has_value());
+      };
+      asio::co_spawn(io_, std::move(late), asio::detached);
+      const auto start = std::chrono::steady_clock::now();
+      auto timeout = std::chrono::milliseconds(10000);
+      auto polled = co_await consumer.poll(timeout);
+      const auto waited = std::chrono::steady_clock::now() - start;
+      EXPECT_TRUE(polled.has_value());
+      if (!polled) {
+        co_return;
+      }
+      EXPECT_EQ(polled->size(), 1u) << "round " << round;
+      if (polled->size() == 1) {
+        EXPECT_EQ((*polled)[0].tp.partition, PartitionId(partition));
+        EXPECT_EQ((*polled)[0].record.value, value);
+      }
+      EXPECT_LT(waited, std::chrono::milliseconds(2000)) << "round " << round;
+    }
+  });
+}
+
 TEST_F(ProducerConsumerTest, SubMillisecondLingerIsHonoured) {
   // linger is kept in microseconds (the gateway lingers 0.5 ms): a lone record waits its
   // linger out before its batch is sent, so no send answers sooner than 900 us. A linger cut to
