@@ -12,6 +12,8 @@
 #      KiB per instance from the second half (the slope, free of one-time allocations), with
 #      the RSS drift of an idle second before as the noise figure
 #   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), THREADS (2),
+#                                            WARMUP (2s of the single-record load, unmeasured,
+#                                            before runs 1 and 3; 0 skips it),
 #                                            INSTANCES (20000; 0 skips 4 and 5),
 #                                            PARTS (all; or a comma list of single,batch,bare,
 #                                            consume,idle: e.g. PARTS=single to profile that run)
@@ -236,11 +238,18 @@ run() {  # run NAME URL SCRIPT CONNS PID -> "reqs errors p50us p99us cpu_ticks_o
   wrk -t2 -c"$4" -d"$DURATION" --latency -s "$3" "$2" >"$TMP/$1.wrk" 2>&1
   echo "$(grep '^RESULT' "$TMP/$1.wrk" | awk '{print $2, $3, $4, $5}') $(($(cpu_ticks "$5") - t0))"
 }
+warm_up() {  # warm_up URL -> acknowledged requests: connections, pools and caches warm first
+  [ "${WARMUP:-2s}" = 0 ] && { echo 0; return; }
+  wrk -t2 -c"$CONNS" -d"${WARMUP:-2s}" -s "$TMP/one.lua" "$1" >"$TMP/warm.wrk" 2>&1
+  grep '^RESULT' "$TMP/warm.wrk" | awk '{print $2 - $3}'
+}
 secs=${DURATION%s}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-n1=0 e1=0 nb=0 n0=0
+n1=0 e1=0 nb=0 n0=0 warm1=0
+want single && warm1=$(warm_up "$GW/topics/b1")
 want single && read -r n1 e1 p50_1 p99_1 c1 < <(run single "$GW/topics/b1" "$TMP/one.lua" "$CONNS" "$DEV_PID")
 want batch && read -r nb eb p50_b p99_b cb < <(run batch "$GW/topics/b100" "$TMP/batch.lua" 16 "$DEV_PID")
+want bare && warm_up "$BARE_URL/topics/b1" >/dev/null
 want bare && read -r n0 e0 p50_0 p99_0 c0 < <(run bare "$BARE_URL/topics/b1" "$TMP/one.lua" "$CONNS" "$BARE_PID")
 consume=""
 if [ "$INSTANCES" -gt 0 ] && want consume && want batch; then
@@ -288,4 +297,4 @@ tick_us=$((1000000 / $(getconf CLK_TCK)))
 [ -n "$idle" ] && echo "$idle"
 echo
 echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
-echo "b1 end offsets sum: $ends (>= acknowledged single-record requests: $((n1 - e1)) + 1 warm-up)"
+echo "b1 end offsets sum: $ends (>= acknowledged single-record requests: $((n1 - e1)) + $((warm1 + 1)) warm-up)"
