@@ -55,13 +55,32 @@ struct ProduceRun {
   std::unique_ptr<asio::steady_timer> done;
 };
 
+// The run ends at its record count, its deadline or its first error.
+bool finished(const ProduceRun& r) {
+  return (r.o->records > 0 && r.sent >= r.o->records) || Clock::now() >= r.deadline ||
+         r.errors > 0;
+}
+
 bool claim(ProduceRun& r) {
-  if ((r.o->records > 0 && r.sent >= r.o->records) || Clock::now() >= r.deadline ||
-      r.errors > 0) {
+  if (finished(r)) {
     return false;
   }
   ++r.sent;
   return true;
+}
+
+// Counts an acknowledgement (its latency since `t0`) or an error (the first one is kept).
+void record_outcome(ProduceRun& r, Clock::time_point t0,
+                    const Result<client::RecordMetadata>& meta) {
+  if (!meta) {
+    if (r.errors++ == 0) {
+      r.first_error = meta.error();
+    }
+    return;
+  }
+  ++r.acked;
+  r.latency.record(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
 }
 
 // Every value starts with a 16-byte stamp (magic + wall-clock send time), then filler.
@@ -89,15 +108,7 @@ asio::awaitable<void> sender(client::Producer& producer, std::shared_ptr<Produce
     record.value = value;
     const auto t0 = Clock::now();
     auto meta = co_await producer.send(std::move(record));
-    if (!meta) {
-      if (r->errors++ == 0) {
-        r->first_error = meta.error();
-      }
-      continue;
-    }
-    ++r->acked;
-    r->latency.record(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+    record_outcome(*r, t0, meta);
   }
   if (--r->active == 0) {
     r->done->cancel();
@@ -124,15 +135,7 @@ struct DriverState {
 void on_ack(ProduceRun& r, DriverState& d, Clock::time_point t0,
             const Result<client::RecordMetadata>& meta) {
   --d.outstanding;
-  if (!meta) {
-    if (r.errors++ == 0) {
-      r.first_error = meta.error();
-    }
-  } else {
-    ++r.acked;
-    r.latency.record(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
-  }
+  record_outcome(r, t0, meta);
   if (d.waiting_for_slot) {
     d.waiting_for_slot = false;
     d.wake.cancel();
@@ -168,8 +171,7 @@ asio::awaitable<void> driver(client::Producer& producer, std::shared_ptr<Produce
         on_ack(*r, *d, t0, meta);
       }
     }
-    if ((r->o->records > 0 && r->sent >= r->o->records) || Clock::now() >= r->deadline ||
-        r->errors > 0) {
+    if (finished(*r)) {
       break;
     }
     if (d->outstanding >= r->o->in_flight) {
