@@ -44,6 +44,9 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$DEV_PID/stat"; }
 bench() {  # bench NAME ACKS RF [more flags]
   local name=$1 acks=$2 rf=$3 before line
   shift 3
+  # Each run starts with the earlier runs' data on disk: their writeback would otherwise compete
+  # with this run's appends (measured: the half-rate p99 doubled after the max-rate runs).
+  sync
   before=$(cpu_ticks)
   line=$("$M" bench produce -t "bench-$name" --acks "$acks" -r "$rf" -p 6 -s 1024 -d "$DURATION" \
     --format json -b "$BOOT" ${BENCH_PRODUCE_FLAGS:-} "$@" | tail -1)
