@@ -80,6 +80,7 @@ int run_gateway(const GatewayCommandOptions& o) {
   go.consumer_instance_timeout = cfg.consumer_instance_timeout;
   go.consumer_request_timeout = cfg.consumer_request_timeout;
   go.consumer_request_max_bytes = cfg.consumer_request_max_bytes;
+  go.producer_linger = cfg.producer_linger;
   auto app = gateway::GatewayApp::start(go);
   if (!app) {
     std::cerr << "meridian gateway: cannot listen on " << go.server.host << ":" << go.server.port

@@ -1,6 +1,7 @@
 #include "gateway/gateway_config.h"
 
 #include <charconv>
+#include <cmath>
 
 namespace meridian::gateway {
 namespace {
@@ -49,6 +50,9 @@ std::vector<KeySpec> primary_keys() {
        "After the cap, records already sent are still answered for this long.", 0, 10000},
       {"api.v3.produce.batch.maximum.entries", Type::kInt, "10000",
        "Entries allowed in records:batch.", 1, 1000000},
+      {"producer.linger.ms", Type::kString, "0.5",
+       "linger.ms of the gateway's producer: how long a produced record waits for others to share "
+       "its Produce request; fractions allowed (0: send at once)."},
   };
 }
 
@@ -216,7 +220,18 @@ GatewayConfig GatewayConfig::from_values(const config::Values& v) {
       std::chrono::milliseconds(integer("streaming.connection.max.duration.grace.period.ms"));
   c.produce_batch_max_entries =
       static_cast<size_t>(integer("api.v3.produce.batch.maximum.entries"));
+  c.producer_linger = parse_linger_ms(text("producer.linger.ms"));
   return c;
+}
+
+std::chrono::microseconds parse_linger_ms(const std::string& text) {
+  double ms = -1;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !(ms >= 0 && ms <= kMaxLingerMs)) {
+    throw config::ConfigError("producer.linger.ms: '" + text +
+                              "' is not a number of milliseconds from 0 to 60000");
+  }
+  return std::chrono::microseconds(std::llround(ms * 1000));
 }
 
 ServerOptions GatewayConfig::server_options() const {

@@ -25,6 +25,11 @@ struct Listener {
 // Parses "http://0.0.0.0:8082" (also "[::1]:8082" hosts). Throws config::ConfigError.
 Listener parse_listener(const std::string& text);
 
+inline constexpr double kMaxLingerMs = 60000;
+// Parses producer.linger.ms: milliseconds, fractions allowed ("0.25"), 0 to kMaxLingerMs.
+// Throws config::ConfigError naming the key and the value.
+std::chrono::microseconds parse_linger_ms(const std::string& text);
+
 struct GatewayConfig {
   std::string id;
   std::vector<Listener> listeners;
@@ -45,6 +50,9 @@ struct GatewayConfig {
   std::chrono::milliseconds streaming_connection_max_duration{86400000};
   std::chrono::milliseconds streaming_connection_max_duration_grace_period{500};
   size_t produce_batch_max_entries = 10000;
+  // producer.linger.ms (GatewayAppOptions::producer_linger): 0.5 ms measured best for
+  // single-record produce (bench/RESULTS.md, gateway linger, session 7).
+  std::chrono::microseconds producer_linger{500};
 
   // The server options for the first listener.
   ServerOptions server_options() const;

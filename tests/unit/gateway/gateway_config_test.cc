@@ -42,6 +42,7 @@ TEST(GatewayConfig, ConfluentDefaults) {
   EXPECT_EQ(c.rate_limit.requests_per_sec, 50);
   EXPECT_EQ(c.streaming_connection_max_duration.count(), 86400000);
   EXPECT_EQ(c.streaming_connection_max_duration_grace_period.count(), 500);
+  EXPECT_EQ(c.producer_linger, std::chrono::microseconds(500));
   auto s = c.server_options();
   EXPECT_EQ(s.port, 8082);
   EXPECT_EQ(s.stream_grace_period.count(), 500);
@@ -73,6 +74,31 @@ TEST(GatewayConfig, EnvironmentSetsBothSpellingsConsistently) {
   GatewayConfig c =
       load_gateway_config(options({{"MERIDIAN_CONSUMER_INSTANCE_TIMEOUT_MS", "1234"}}));
   EXPECT_EQ(c.consumer_instance_timeout.count(), 1234);
+}
+
+// producer.linger.ms takes fractions of a millisecond, under both spellings and from the
+// environment; anything else is refused with the key and the value in the message.
+TEST(GatewayConfig, ProducerLingerInFractionsOfAMillisecond) {
+  std::string dotted = temp_yaml("producer.linger.ms: 2\n");
+  EXPECT_EQ(load_gateway_config(options({}, dotted)).producer_linger,
+            std::chrono::microseconds(2000));
+  std::string underscore = temp_yaml("producer_linger_ms: 0.25\n");
+  EXPECT_EQ(load_gateway_config(options({}, underscore)).producer_linger,
+            std::chrono::microseconds(250));
+  EXPECT_EQ(load_gateway_config(options({{"MERIDIAN_PRODUCER_LINGER_MS", "0"}})).producer_linger,
+            std::chrono::microseconds(0));
+  for (const auto& p : {dotted, underscore}) unlink(p.c_str());
+  for (const char* bad : {"fast", "-1", "0.5ms", "", "60001", "nan", "inf"}) {
+    try {
+      parse_linger_ms(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const config::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("producer.linger.ms: '" + std::string(bad) + "'"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(parse_linger_ms("60000"), std::chrono::microseconds(60'000'000));
 }
 
 TEST(GatewayConfig, Errors) {
