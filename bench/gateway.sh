@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # REST gateway throughput (issue 6), loopback, wrk, in one run next to a bare Beast "return 200"
 # server (bench/bare_beast.cc) with the same thread count:
-#   1. single-record produce, acks=all, RF=3 (POST /topics/b1 with one binary record)
+#   1. single-record produce, acks=all, RF=3 (POST /topics/b1 with one binary record), with
+#      CONNS and then WIDE_CONNS connections: each connection waits for its answer before it
+#      sends again, so CONNS / latency caps the first figure (64 / 2.5 ms); the second shows
+#      what the server does when the client does not cap it
 #   2. batched produce: 100 x 1 KiB records per request (MB/s of record payload)
 #   3. the bare Beast server answering the single-record request
 #   4. long-poll consume of what run 2 wrote: the stateless GET .../partitions/{p}/records (one
@@ -11,12 +14,13 @@
 #      (1 broker, nothing else done in it): RSS sampled before, at INSTANCES/2 and at INSTANCES;
 #      KiB per instance from the second half (the slope, free of one-time allocations), with
 #      the RSS drift of an idle second before as the noise figure
-#   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), THREADS (2),
+#   ./bench/gateway.sh [BUILD_DIR]      env: DURATION (10s), CONNS (64), WIDE_CONNS (256),
+#                                            THREADS (2),
 #                                            WARMUP (2s of the single-record load, unmeasured,
 #                                            before runs 1 and 3; 0 skips it),
 #                                            INSTANCES (20000; 0 skips 4 and 5),
-#                                            PARTS (all; or a comma list of single,batch,bare,
-#                                            consume,idle: e.g. PARTS=single to profile that run)
+#                                            PARTS (all; or a comma list of single,wide,batch,
+#                                            bare,consume,idle: e.g. PARTS=single to profile it)
 # Prints a markdown table for bench/RESULTS.md, with the load average (the machine is shared) and
 # the CPU time the server process spent per request (from /proc: comparable under load too).
 set -uo pipefail
@@ -26,6 +30,7 @@ MERIDIAN=$BUILD/cli/meridian
 BARE=$BUILD/bench/bare_beast
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
+WIDE_CONNS=${WIDE_CONNS:-256}
 THREADS=${THREADS:-2}
 INSTANCES=${INSTANCES:-20000}
 PARTS=${PARTS:-all}
@@ -245,9 +250,10 @@ warm_up() {  # warm_up URL -> acknowledged requests: connections, pools and cach
 }
 secs=${DURATION%s}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-n1=0 e1=0 nb=0 n0=0 warm1=0
+n1=0 e1=0 nw=0 ew=0 nb=0 n0=0 warm1=0
 want single && warm1=$(warm_up "$GW/topics/b1")
 want single && read -r n1 e1 p50_1 p99_1 c1 < <(run single "$GW/topics/b1" "$TMP/one.lua" "$CONNS" "$DEV_PID")
+want wide && read -r nw ew p50_w p99_w cw < <(run wide "$GW/topics/b1" "$TMP/one.lua" "$WIDE_CONNS" "$DEV_PID")
 want batch && read -r nb eb p50_b p99_b cb < <(run batch "$GW/topics/b100" "$TMP/batch.lua" 16 "$DEV_PID")
 want bare && warm_up "$BARE_URL/topics/b1" >/dev/null
 want bare && read -r n0 e0 p50_0 p99_0 c0 < <(run bare "$BARE_URL/topics/b1" "$TMP/one.lua" "$CONNS" "$BARE_PID")
@@ -291,10 +297,11 @@ echo "| scenario (loopback, $THREADS gateway threads, wrk ${DURATION}) | request
 echo "|---|---|---|---|---|---|"
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 [ "$n1" -gt 0 ] && awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS" -v t="$c1" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+[ "$nw" -gt 0 ] && awk -v n="$nw" -v s="$secs" -v a="$p50_w" -v b="$p99_w" -v e="$ew" -v c="$WIDE_CONNS" -v t="$cw" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
 [ "$nb" -gt 0 ] && awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" -v t="$cb" -v u="$tick_us" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d | %.0f us |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e, t*u/(n>0?n:1)}'
 [ "$n0" -gt 0 ] && awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" -v t="$c0" -v u="$tick_us" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
 [ -n "$consume" ] && echo "$consume"
 [ -n "$idle" ] && echo "$idle"
 echo
 echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
-echo "b1 end offsets sum: $ends (>= acknowledged single-record requests: $((n1 - e1)) + $((warm1 + 1)) warm-up)"
+echo "b1 end offsets sum: $ends (>= acknowledged single-record requests: $((n1 - e1 + nw - ew)) + $((warm1 + 1)) warm-up)"
