@@ -296,10 +296,14 @@ echo
 echo "| scenario (loopback, $THREADS gateway threads, wrk ${DURATION}) | requests/s | p50 | p99 | errors | server CPU per request |"
 echo "|---|---|---|---|---|---|"
 tick_us=$((1000000 / $(getconf CLK_TCK)))
-[ "$n1" -gt 0 ] && awk -v n="$n1" -v s="$secs" -v a="$p50_1" -v b="$p99_1" -v e="$e1" -v c="$CONNS" -v t="$c1" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
-[ "$nw" -gt 0 ] && awk -v n="$nw" -v s="$secs" -v a="$p50_w" -v b="$p99_w" -v e="$ew" -v c="$WIDE_CONNS" -v t="$cw" -v u="$tick_us" 'BEGIN{printf "| single-record produce, acks=all RF=3, %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+row() {  # row LABEL REQUESTS ERRORS P50_US P99_US CPU_TICKS: one req/s table line
+  awk -v l="$1" -v n="$2" -v e="$3" -v a="$4" -v b="$5" -v t="$6" -v s="$secs" -v u="$tick_us" \
+    'BEGIN{printf "| %s | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", l, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+}
+[ "$n1" -gt 0 ] && row "single-record produce, acks=all RF=3, $CONNS conns" "$n1" "$e1" "$p50_1" "$p99_1" "$c1"
+[ "$nw" -gt 0 ] && row "single-record produce, acks=all RF=3, $WIDE_CONNS conns" "$nw" "$ew" "$p50_w" "$p99_w" "$cw"
 [ "$nb" -gt 0 ] && awk -v n="$nb" -v s="$secs" -v a="$p50_b" -v b="$p99_b" -v e="$eb" -v t="$cb" -v u="$tick_us" 'BEGIN{printf "| batched produce 100 x 1 KiB, 16 conns | %.0f (%.1f MB/s) | %.2f ms | %.2f ms | %d | %.0f us |\n", n/s, n*100*1024/s/1e6, a/1000, b/1000, e, t*u/(n>0?n:1)}'
-[ "$n0" -gt 0 ] && awk -v n="$n0" -v s="$secs" -v a="$p50_0" -v b="$p99_0" -v e="$e0" -v c="$CONNS" -v t="$c0" -v u="$tick_us" 'BEGIN{printf "| bare Beast return-200 (same request), %d conns | %.0f | %.2f ms | %.2f ms | %d | %.0f us |\n", c, n/s, a/1000, b/1000, e, t*u/(n>0?n:1)}'
+[ "$n0" -gt 0 ] && row "bare Beast return-200 (same request), $CONNS conns" "$n0" "$e0" "$p50_0" "$p99_0" "$c0"
 [ -n "$consume" ] && echo "$consume"
 [ -n "$idle" ] && echo "$idle"
 echo

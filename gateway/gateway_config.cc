@@ -229,7 +229,8 @@ std::chrono::microseconds parse_linger_ms(const std::string& text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
   if (ec != std::errc() || ptr != text.data() + text.size() || !(ms >= 0 && ms <= kMaxLingerMs)) {
     throw config::ConfigError("producer.linger.ms: '" + text +
-                              "' is not a number of milliseconds from 0 to 60000");
+                              "' is not a number of milliseconds from 0 to " +
+                              std::to_string(static_cast<int64_t>(kMaxLingerMs)));
   }
   return std::chrono::microseconds(std::llround(ms * 1000));
 }
